@@ -1,0 +1,56 @@
+/*
+ * gateway: what every kvgate program does around its one route.
+ *
+ * gateway_main() loads and validates the policy from KVGATE_CONFIG (exiting
+ * non-zero with one line per problem), creates the Key Vault client once,
+ * then loops on FCGX_Accept_r (plain CGI when stdin is not a socket) until
+ * SIGTERM. For each request it reads the CGI parameters, applies the checks
+ * common to all routes (method, CORS origin, path and query), calls the
+ * program's handler, writes the response and releases everything the request
+ * owned.
+ */
+#ifndef KVGATE_GATEWAY_H
+#define KVGATE_GATEWAY_H
+
+#include <stdbool.h>
+#include "kv.h"
+#include "policy.h"
+#include "response.h"
+#include "route.h"
+
+struct gateway_request {
+	const char *method;      /* REQUEST_METHOD */
+	const char *uri;         /* REQUEST_URI, raw */
+	const char *origin;      /* Origin header, NULL when absent */
+	const char *acrm;        /* Access-Control-Request-Method or NULL */
+	const char *acrh;        /* Access-Control-Request-Headers or NULL */
+	const char *remote_addr; /* REMOTE_ADDR, for logs */
+	const char *self_origin; /* public_url, or derived from the request */
+	bool head;               /* HEAD: answer like GET without a body */
+	struct route route;      /* parsed for GET and HEAD */
+};
+
+struct gateway {
+	const struct policy *policy;
+	struct kv_client *kv; /* NULL for programs that never call the vault */
+};
+
+/* A program's route: fill r for req. r has been initialised. */
+typedef void (*gateway_handler)(struct gateway *g, const struct gateway_request *req,
+				struct response *r);
+
+enum gateway_flags {
+	GATEWAY_PREFLIGHT = 1 << 0, /* the program answers OPTIONS */
+	GATEWAY_VAULT = 1 << 1,     /* the program needs a Key Vault client */
+};
+
+/* Run the program: returns the process exit status. kinds is a bit set of
+ * 1 << ROUTE_* the program serves (0 for the preflight program). */
+int gateway_main(const char *progname, unsigned flags, unsigned kinds, gateway_handler handler);
+
+/* Answer r from a Key Vault error: the one place where upstream failures
+ * become HTTP statuses (404 for missing and disabled alike, 503 with
+ * Retry-After for throttling, 502, 504, ...). */
+void gateway_kv_error(struct response *r, const struct kv_error *e, const char *name);
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * policy: the policy INI, loaded and validated whole at start.
+ *
+ * The file's path comes from KVGATE_CONFIG. Every key is declared in one
+ * table in policy.c (section, key, type, bounds, default); policy_load()
+ * checks the whole file against it and reports every problem, one line each,
+ * naming file, section and key. Nothing is served on a half-valid policy: on
+ * any error no policy is returned.
+ *
+ * The sections below are plain read-only data owned by the policy; their
+ * strings live as long as the policy does.
+ */
+#ifndef KVGATE_POLICY_H
+#define KVGATE_POLICY_H
+
+#include <stdbool.h>
+#include "strlist.h"
+
+enum identity_method {
+	IDENTITY_AUTO = 0,
+	IDENTITY_CLIENT_SECRET,
+	IDENTITY_CLIENT_CERTIFICATE,
+	IDENTITY_WORKLOAD_IDENTITY,
+	IDENTITY_MANAGED_IDENTITY,
+};
+
+struct policy_gateway {
+	const char *base_path;  /* "/api": starts with '/', no trailing '/' */
+	const char *public_url; /* "" or scheme://host[:port], no trailing '/' */
+};
+
+struct policy_vault {
+	const char *url;         /* scheme://host[:port], no trailing '/' */
+	const char *api_version; /* sent upstream, e.g. "7.6" */
+	const char *ca_file;     /* "" or a readable PEM file */
+	long timeout_ms;
+	long max_retries;
+};
+
+struct policy_identity {
+	enum identity_method method;
+	const char *tenant_id;          /* "" when not set */
+	const char *client_id;          /* "" when not set */
+	const char *client_secret_file; /* "" when not set */
+	/* The contents of client_secret_file with surrounding white space
+	 * removed, or NULL when the key is empty. Wiped by policy_free(). */
+	const char *client_secret;
+	const char *authority_host; /* no trailing '/' */
+};
+
+struct policy_cors {
+	struct strlist allowed_origins; /* serialized origins, or "*" */
+	bool any_origin;                /* "*" is in allowed_origins */
+	struct strlist allowed_methods; /* case-sensitive tokens */
+	struct strlist allowed_headers; /* compared ignoring case; may hold "*" */
+	bool any_header;                /* "*" is in allowed_headers */
+	struct strlist expose_headers;
+	bool allow_credentials;
+	long max_age;
+};
+
+struct policy_secrets {
+	struct strlist allow; /* glob patterns */
+	struct strlist deny;  /* glob patterns; deny wins over allow */
+};
+
+struct policy_cache {
+	long ttl; /* seconds */
+};
+
+struct policy;
+
+/*
+ * Load and validate the INI file at path. On success sets *out to a new
+ * policy (free with policy_free()) and returns 0. On failure *out stays NULL,
+ * every problem is appended to errors as one line of the form
+ * "FILE: [section] key: message" (or "FILE: message" for file-level
+ * problems), and the number of problems is returned. path may be NULL, which
+ * is reported as KVGATE_CONFIG not being set.
+ */
+int policy_load(const char *path, struct policy **out, struct strlist *errors);
+
+/* Release a policy, wiping the client secret. Accepts NULL. */
+void policy_free(struct policy *p);
+
+/* The path the policy was loaded from. */
+const char *policy_path(const struct policy *p);
+
+const struct policy_gateway *policy_gateway(const struct policy *p);
+const struct policy_vault *policy_vault(const struct policy *p);
+const struct policy_identity *policy_identity(const struct policy *p);
+const struct policy_cors *policy_cors(const struct policy *p);
+const struct policy_secrets *policy_secrets(const struct policy *p);
+const struct policy_cache *policy_cache(const struct policy *p);
+
+/* Whether a caller may see the secret called name: it matches [secrets]
+ * allow and no pattern of [secrets] deny (matching ignores case, as Key
+ * Vault's names do). */
+bool policy_secret_visible(const struct policy *p, const char *name);
+
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * response: one HTTP answer being built by a route handler, then written to
+ * the FastCGI stream.
+ *
+ * Every answer carries the headers design.md promises (Content-Type, unless
+ * the body is empty; Cache-Control: no-store; X-Content-Type-Options:
+ * nosniff; Vary: Origin merged with any other Vary); response_write() adds
+ * them, so no handler can forget one. Errors use Key Vault's envelope
+ * {"error":{"code":…,"message":…}}.
+ */
+#ifndef KVGATE_RESPONSE_H
+#define KVGATE_RESPONSE_H
+
+#include <stdbool.h>
+#include <fcgiapp.h>
+#include <json-c/json.h>
+#include "buf.h"
+
+#define RESPONSE_MAX_HEADERS 24
+/* A response body is at most one list page of 25 items or one secret of
+ * 25 KB, JSON-escaped; 1 MiB leaves a wide margin and still bounds memory. */
+#define RESPONSE_BODY_MAX (1024 * 1024)
+
+struct response_header {
+	char *name;
+	char *value;
+};
+
+struct response {
+	int status;
+	struct response_header headers[RESPONSE_MAX_HEADERS];
+	size_t nheaders;
+	struct buf vary; /* comma-separated Vary tokens, merged */
+	struct buf body;
+};
+
+void response_init(struct response *r);
+
+/* Set a header, replacing one of the same name (case-insensitive). Values
+ * must not hold CR or LF; such a header is refused. Returns 0 or -1. */
+int response_header(struct response *r, const char *name, const char *value);
+
+/* The value of a header already set, or NULL. */
+const char *response_get_header(const struct response *r, const char *name);
+
+/* Add a token to Vary unless it is already there. */
+int response_vary(struct response *r, const char *token);
+
+/* Answer with status and obj serialized as the body. Returns 0, or -1 (the
+ * response is then a 500 error). Does not take ownership of obj. */
+int response_json(struct response *r, int status, struct json_object *obj);
+
+/* Answer with status and Key Vault's error envelope. message is copied. */
+void response_error(struct response *r, int status, const char *code, const char *message);
+
+/* An empty answer (204, preflights): no body and no Content-Type. */
+void response_empty(struct response *r, int status);
+
+/* Write the status line, headers and (unless head) body to out. */
+int response_write(struct response *r, FCGX_Stream *out, bool head);
+
+/* Release everything the response holds, wiping the body (it may have held a
+ * secret value). The response can be initialised again. */
+void response_free(struct response *r);
+
+/* The reason phrase of a status code ("Not Found"). */
+const char *response_reason(int status);
+
+#endif
