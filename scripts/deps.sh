@@ -1,0 +1,48 @@
+#!/bin/sh
+# Install what kvgate needs to build, run and test, only when it is missing.
+#
+#   scripts/deps.sh          build + run: compiler, libraries, lighttpd, openssl, node
+#   scripts/deps.sh --test   the same, plus what the test suite uses
+#
+# Debian packages come from the release the machine runs (Debian 12,
+# bookworm): apt pins them to that release's versions, security updates
+# included. npm packages are pinned exactly by tests/package-lock.json.
+set -eu
+
+want="gcc make pkg-config libc6-dev libfcgi-dev libcurl4-openssl-dev libjson-c-dev
+libiniparser-dev lighttpd openssl ca-certificates nodejs curl"
+if [ "${1:-}" = "--test" ]; then
+	want="$want"
+fi
+
+missing=""
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -n "$missing" ]; then
+	echo "deps: installing:$missing"
+	sudo=""
+	if [ "$(id -u)" != 0 ]; then
+		command -v sudo >/dev/null 2>&1 || {
+			echo "deps: missing packages:$missing; run as root or install sudo" >&2
+			exit 1
+		}
+		sudo="sudo"
+	fi
+	# A fresh machine may have no package lists yet.
+	if ! $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing; then
+		$sudo apt-get update -q
+		$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
+	fi
+	# Debian starts lighttpd's system service on install; kvgate runs its own
+	# instances, and the system one would hold port 80 for nothing.
+	case " $missing " in
+	*" lighttpd "*)
+		$sudo systemctl disable --now lighttpd >/dev/null 2>&1 ||
+			$sudo service lighttpd stop >/dev/null 2>&1 || true
+		;;
+	esac
+fi
