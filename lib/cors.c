@@ -2,6 +2,7 @@
  * cors.c: CORS verdicts and headers. See cors.h for the rules.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,4 +99,184 @@ bool cors_origin_valid(const char *s)
 	if (port > 65535 || port == (https ? 443 : 80))
 		return false;
 	return true;
+}
+
+bool cors_origin_allowed(const struct policy_cors *c, const char *origin,
+			 const char *self_origin)
+{
+	if (!cors_origin_valid(origin))
+		return false;
+	if (self_origin != NULL && strcmp(origin, self_origin) == 0)
+		return true;
+	return c->any_origin || strlist_contains(&c->allowed_origins, origin);
+}
+
+/* Join a list into "a, b, c". Returns 0 or -1. */
+static int join(const struct strlist *l, struct buf *b)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if ((i > 0 && buf_puts(b, ", ") != BUF_OK) || buf_puts(b, l->v[i]) != BUF_OK)
+			return -1;
+	return 0;
+}
+
+/* Access-Control-Allow-Origin and -Allow-Credentials for an allowed origin.
+ * With credentials the origin is always echoed: browsers refuse `*` then. */
+static int allow_origin(const struct policy_cors *c, const char *origin, struct response *r)
+{
+	if (c->any_origin && !c->allow_credentials)
+		return response_header(r, "Access-Control-Allow-Origin", "*");
+	if (response_header(r, "Access-Control-Allow-Origin", origin) != 0)
+		return -1;
+	if (c->allow_credentials)
+		return response_header(r, "Access-Control-Allow-Credentials", "true");
+	return 0;
+}
+
+enum cors_verdict cors_actual(const struct policy_cors *c, const char *origin,
+			      const char *self_origin, struct response *r)
+{
+	struct buf b;
+	int rc = 0;
+
+	response_vary(r, "Origin");
+	if (origin == NULL)
+		return CORS_NOT_CORS;
+	if (!cors_origin_allowed(c, origin, self_origin))
+		return CORS_ORIGIN_DENIED;
+	if (allow_origin(c, origin, r) != 0)
+		return CORS_ORIGIN_DENIED;
+	if (c->expose_headers.n > 0) {
+		buf_init(&b, 4096);
+		rc = join(&c->expose_headers, &b);
+		if (rc == 0)
+			rc = response_header(r, "Access-Control-Expose-Headers", b.data);
+		buf_free(&b);
+	}
+	return rc == 0 ? CORS_ALLOWED : CORS_ORIGIN_DENIED;
+}
+
+/* RFC 9110 token characters (field names are tokens). */
+static bool tchar(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       strchr("!#$%&'*+-.^_`|~", ch) != NULL;
+}
+
+/* Whether one requested header name (lower-cased) is allowed. `*` covers
+ * every name but Authorization (Fetch: "the wildcard does not cover
+ * Authorization"), so that a credential header is only ever sent when the
+ * operator named it. */
+static bool header_allowed(const struct policy_cors *c, const char *name)
+{
+	if (strlist_contains_ci(&c->allowed_headers, name))
+		return true;
+	return c->any_header && strcmp(name, "authorization") != 0;
+}
+
+/*
+ * Check Access-Control-Request-Headers, all or nothing, and collect the
+ * allowed names, lower-cased, into out. The value is a comma-separated list
+ * with optional white space and empty elements. One pass over a bounded
+ * string: hostile input (thousands of commas) costs linear time.
+ */
+static bool request_headers_allowed(const struct policy_cors *c, const char *acrh,
+				    struct buf *out)
+{
+	char name[128];
+	const char *p = acrh;
+
+	if (strlen(acrh) > CORS_REQUEST_HEADERS_MAX)
+		return false;
+	while (*p != '\0') {
+		size_t n = 0;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		while (*p != '\0' && *p != ',' && *p != ' ' && *p != '\t') {
+			unsigned char ch = (unsigned char)*p++;
+
+			if (!tchar(ch) || n + 1 >= sizeof(name))
+				return false;
+			name[n++] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+		}
+		name[n] = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '\0' && *p != ',')
+			return false; /* white space inside a name */
+		if (!header_allowed(c, name))
+			return false;
+		if ((out->len > 0 && buf_puts(out, ", ") != BUF_OK) || buf_puts(out, name) != BUF_OK)
+			return false;
+	}
+	return true;
+}
+
+/* Whether the preflight's method may be used: listed (case-sensitive, as
+ * methods are), or `*`, which stands for the methods the gateway serves. */
+static bool method_allowed(const struct policy_cors *c, const char *m)
+{
+	if (strlist_contains(&c->allowed_methods, m))
+		return true;
+	return strlist_contains(&c->allowed_methods, "*") &&
+	       (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0);
+}
+
+enum cors_verdict cors_preflight(const struct policy_cors *c, const char *origin,
+				 const char *self_origin, const char *acrm, const char *acrh,
+				 struct response *r)
+{
+	enum cors_verdict v = CORS_ALLOWED;
+	struct buf hdrs, methods;
+	char age[24];
+
+	response_vary(r, "Origin");
+	response_vary(r, "Access-Control-Request-Method");
+	response_vary(r, "Access-Control-Request-Headers");
+	if (origin == NULL)
+		return CORS_NOT_CORS;
+	if (!cors_origin_allowed(c, origin, self_origin))
+		return CORS_ORIGIN_DENIED;
+	if (acrm == NULL || !method_allowed(c, acrm))
+		return CORS_METHOD_DENIED;
+	buf_init(&hdrs, CORS_REQUEST_HEADERS_MAX);
+	buf_init(&methods, 4096);
+	if (acrh != NULL && !request_headers_allowed(c, acrh, &hdrs)) {
+		v = CORS_HEADERS_DENIED;
+		goto out;
+	}
+	if (strlist_contains(&c->allowed_methods, "*"))
+		buf_puts(&methods, "GET, HEAD");
+	else
+		join(&c->allowed_methods, &methods);
+	snprintf(age, sizeof(age), "%ld", c->max_age);
+	if (allow_origin(c, origin, r) != 0 ||
+	    response_header(r, "Access-Control-Allow-Methods", methods.data ? methods.data : "") ||
+	    (hdrs.len > 0 && response_header(r, "Access-Control-Allow-Headers", hdrs.data)) ||
+	    response_header(r, "Access-Control-Max-Age", age))
+		v = CORS_ORIGIN_DENIED;
+out:
+	buf_free(&hdrs);
+	buf_free(&methods);
+	return v;
+}
+
+const char *cors_strverdict(enum cors_verdict v)
+{
+	switch (v) {
+	case CORS_NOT_CORS:
+		return "not a CORS request";
+	case CORS_ALLOWED:
+		return "allowed";
+	case CORS_ORIGIN_DENIED:
+		return "origin not allowed";
+	case CORS_METHOD_DENIED:
+		return "method not allowed";
+	case CORS_HEADERS_DENIED:
+		return "request header not allowed";
+	}
+	return "unknown verdict";
 }

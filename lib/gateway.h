@@ -40,13 +40,19 @@ typedef void (*gateway_handler)(struct gateway *g, const struct gateway_request 
 				struct response *r);
 
 enum gateway_flags {
-	GATEWAY_PREFLIGHT = 1 << 0, /* the program answers OPTIONS */
-	GATEWAY_VAULT = 1 << 1,     /* the program needs a Key Vault client */
+	GATEWAY_VAULT = 1 << 0, /* the program needs a Key Vault client */
 };
 
-/* Run the program: returns the process exit status. kinds is a bit set of
- * 1 << ROUTE_* the program serves (0 for the preflight program). */
-int gateway_main(const char *progname, unsigned flags, unsigned kinds, gateway_handler handler);
+/*
+ * Run the program: returns the process exit status. kinds is a bit set of
+ * 1 << ROUTE_* the program serves (0 for the preflight program, which
+ * answers OPTIONS only). Every program answers OPTIONS the same way, so a
+ * web server that sends a preflight to the wrong program still gets the
+ * right answer. With the argument --check the program only validates the
+ * policy and the identity settings, and exits 0 or 1.
+ */
+int gateway_main(int argc, char **argv, const char *progname, unsigned flags, unsigned kinds,
+		 gateway_handler handler);
 
 /* Answer r from a Key Vault error: the one place where upstream failures
  * become HTTP statuses (404 for missing and disabled alike, 503 with

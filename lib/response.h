@@ -12,7 +12,6 @@
 #define KVGATE_RESPONSE_H
 
 #include <stdbool.h>
-#include <fcgiapp.h>
 #include <json-c/json.h>
 #include "buf.h"
 
@@ -56,8 +55,10 @@ void response_error(struct response *r, int status, const char *code, const char
 /* An empty answer (204, preflights): no body and no Content-Type. */
 void response_empty(struct response *r, int status);
 
-/* Write the status line, headers and (unless head) body to out. */
-int response_write(struct response *r, FCGX_Stream *out, bool head);
+/* Format the CGI answer (Status line, headers, and the body unless head)
+ * into out, which the caller writes to the FastCGI stream or stdout.
+ * Returns 0, or -1 when out's cap is reached. */
+int response_format(struct response *r, bool head, struct buf *out);
 
 /* Release everything the response holds, wiping the body (it may have held a
  * secret value). The response can be initialised again. */

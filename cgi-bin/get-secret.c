@@ -1,0 +1,40 @@
+/*
+ * get-secret.fcgi: GET {base}/secrets/{name}[/{version}], the latest or one
+ * version of a secret, as Key Vault's SecretBundle with its ids pointing at
+ * the gateway.
+ */
+#include <json-c/json.h>
+
+#include "gateway.h"
+#include "log.h"
+#include "shape.h"
+
+static void get_secret(struct gateway *g, const struct gateway_request *req, struct response *r)
+{
+	struct json_object *bundle = NULL;
+	struct kv_error e = {.err = KV_OK};
+
+	/* A denied name answers exactly like a missing one, before any
+	 * upstream call: a caller cannot tell them apart. */
+	if (!policy_secret_visible(g->policy, req->route.name)) {
+		e.err = KV_ENOTFOUND;
+		gateway_kv_error(r, &e, req->route.name);
+		return;
+	}
+	if (kv_get_secret(g->kv, req->route.name, req->route.version, &bundle, &e) != KV_OK) {
+		gateway_kv_error(r, &e, req->route.name);
+		return;
+	}
+	if (shape_bundle(bundle, req->self_origin) != 0) {
+		log_error("the vault's answer for a secret has no valid id");
+		response_error(r, 502, "BadGateway", "The vault gave an unexpected answer.");
+	} else {
+		response_json(r, 200, bundle);
+	}
+	json_object_put(bundle);
+}
+
+int main(int argc, char **argv)
+{
+	return gateway_main(argc, argv, "get-secret", GATEWAY_VAULT, 1u << ROUTE_GET, get_secret);
+}

@@ -1,0 +1,55 @@
+/*
+ * list-secrets.fcgi: GET {base}/secrets and {base}/secrets/{name}/versions,
+ * one page at a time, as Key Vault's SecretListResult filtered by policy. A
+ * page's nextLink points back at the gateway and carries the vault's own
+ * nextLink in its $skiptoken, which is checked before it is followed.
+ */
+#include <stdlib.h>
+
+#include <json-c/json.h>
+
+#include "gateway.h"
+#include "log.h"
+#include "shape.h"
+
+static void list_secrets(struct gateway *g, const struct gateway_request *req,
+			 struct response *r)
+{
+	const char *name = req->route.kind == ROUTE_VERSIONS ? req->route.name : NULL;
+	struct json_object *page = NULL;
+	char *next = NULL;
+	struct kv_error e = {.err = KV_OK};
+
+	if (name != NULL && !policy_secret_visible(g->policy, name)) {
+		e.err = KV_ENOTFOUND;
+		gateway_kv_error(r, &e, name);
+		return;
+	}
+	if (req->route.skiptoken[0] != '\0') {
+		next = shape_token_decode(req->route.skiptoken);
+		if (next == NULL || !kv_next_link_valid(g->kv, next, name)) {
+			log_warn("refused a paging token that the gateway did not issue");
+			response_error(r, 400, "BadParameter", "The paging token is not valid.");
+			goto out;
+		}
+	}
+	if (kv_list(g->kv, name, req->route.maxresults, next, &page, &e) != KV_OK) {
+		gateway_kv_error(r, &e, name ? name : "");
+		goto out;
+	}
+	if (shape_list(page, g->policy, req->self_origin, &req->route) != 0) {
+		log_error("the vault's answer for a list is not a SecretListResult");
+		response_error(r, 502, "BadGateway", "The vault gave an unexpected answer.");
+		goto out;
+	}
+	response_json(r, 200, page);
+out:
+	json_object_put(page);
+	free(next);
+}
+
+int main(int argc, char **argv)
+{
+	return gateway_main(argc, argv, "list-secrets", GATEWAY_VAULT,
+			    (1u << ROUTE_LIST) | (1u << ROUTE_VERSIONS), list_secrets);
+}

@@ -1,0 +1,334 @@
+/*
+ * gateway.c: the FastCGI loop and the checks every route shares. See
+ * gateway.h.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <fcgiapp.h>
+
+#include "buf.h"
+#include "cors.h"
+#include "gateway.h"
+#include "log.h"
+
+extern char **environ;
+
+/* A response on the wire: headers plus at most one body. */
+#define GATEWAY_OUT_MAX (RESPONSE_BODY_MAX + 16 * 1024)
+
+static volatile sig_atomic_t stopping;
+
+/* SIGTERM (how mod_fcgid and lighttpd retire a process) only sets a flag:
+ * a request under way is finished, then the loop ends. The handler is
+ * installed without SA_RESTART so that a blocked accept returns. */
+static void on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static int install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+		return -1;
+	sa.sa_handler = SIG_IGN;
+	return sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* A CGI parameter, or NULL when absent. An empty Origin or
+ * Access-Control-Request-Method counts as absent, as in the Fetch standard. */
+static const char *param(FCGX_ParamArray envp, const char *name)
+{
+	const char *v = FCGX_GetParam(name, envp);
+
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/*
+ * The gateway's own origin: [gateway] public_url, or else the scheme, host
+ * and port this request came in on (HTTPS, SERVER_NAME, SERVER_PORT), with a
+ * default port left out, as browsers serialize origins. Returns 0, or -1
+ * when the request's host does not make a valid origin.
+ */
+static int self_origin(const struct policy *p, FCGX_ParamArray envp, char *out, size_t len)
+{
+	const char *pub = policy_gateway(p)->public_url;
+	const char *https = param(envp, "HTTPS"), *name = param(envp, "SERVER_NAME");
+	const char *port = param(envp, "SERVER_PORT");
+	bool tls = https != NULL && strcasecmp(https, "off") != 0;
+	bool v6;
+	size_t i;
+
+	if (pub[0] != '\0') {
+		snprintf(out, len, "%s", pub);
+		return 0;
+	}
+	if (name == NULL)
+		return -1;
+	v6 = strchr(name, ':') != NULL && name[0] != '[';
+	if (port != NULL && strcmp(port, tls ? "443" : "80") != 0)
+		snprintf(out, len, "%s://%s%s%s:%s", tls ? "https" : "http", v6 ? "[" : "", name,
+			 v6 ? "]" : "", port);
+	else
+		snprintf(out, len, "%s://%s%s%s", tls ? "https" : "http", v6 ? "[" : "", name,
+			 v6 ? "]" : "");
+	for (i = 0; out[i] != '\0'; i++)
+		if (out[i] >= 'A' && out[i] <= 'Z')
+			out[i] = (char)(out[i] + 32);
+	return cors_origin_valid(out) ? 0 : -1;
+}
+
+void gateway_kv_error(struct response *r, const struct kv_error *e, const char *name)
+{
+	char msg[256], secs[24];
+	long retry;
+
+	switch (e->err) {
+	case KV_ENOTFOUND:
+	case KV_EDISABLED:
+		/* Missing and disabled read the same, as a denied name does:
+		 * the message is kvgate's own, never the vault's. */
+		snprintf(msg, sizeof(msg),
+			 "A secret with (name/id) %s was not found in this key vault.", name);
+		response_error(r, 404, "SecretNotFound", msg);
+		return;
+	case KV_ETHROTTLED:
+	case KV_EUNAVAILABLE:
+		retry = e->retry_after > 0 ? e->retry_after : (e->err == KV_ETHROTTLED ? 10 : 5);
+		snprintf(secs, sizeof(secs), "%ld", retry);
+		response_header(r, "Retry-After", secs);
+		response_error(r, 503, "ServiceUnavailable",
+			       e->err == KV_ETHROTTLED
+				   ? "The vault is throttling requests; retry later."
+				   : "The vault cannot be reached; retry later.");
+		break;
+	case KV_ETIMEOUT:
+		response_error(r, 504, "GatewayTimeout", "The vault did not answer in time.");
+		break;
+	case KV_ENEXTLINK:
+		response_error(r, 400, "BadParameter", "The paging token is not valid.");
+		return;
+	case KV_ENOMEM:
+		response_error(r, 500, "InternalError", "The gateway ran out of memory.");
+		break;
+	case KV_EIDENTITY:
+		response_error(r, 502, "BadGateway",
+			       "The gateway could not authenticate to the vault.");
+		break;
+	default:
+		response_error(r, 502, "BadGateway", "The vault gave an unexpected answer.");
+		break;
+	}
+	log_error("vault call failed: %s (HTTP %ld%s%s%s%s): %s", kv_strerror(e->err), e->status,
+		  e->code[0] ? " " : "", e->code, e->inner[0] ? "/" : "", e->inner, e->message);
+}
+
+/* The answer to OPTIONS, from any program: a CORS preflight when it carries
+ * Origin and Access-Control-Request-Method, else the methods the API
+ * allows. */
+static void answer_options(const struct policy *p, const struct gateway_request *req,
+			   struct response *r)
+{
+	const struct policy_cors *c = policy_cors(p);
+	enum cors_verdict v;
+
+	if (req->origin != NULL && req->acrm != NULL) {
+		v = cors_preflight(c, req->origin, req->self_origin, req->acrm, req->acrh, r);
+		if (v == CORS_ALLOWED) {
+			response_empty(r, 204);
+			return;
+		}
+		log_warn("preflight refused: %s (origin %s, method %s)", cors_strverdict(v),
+			 req->origin, req->acrm);
+		response_error(r, 403, "Forbidden",
+			       v == CORS_ORIGIN_DENIED
+				   ? "The origin is not allowed."
+				   : "The preflight asks for a method or header that is not allowed.");
+		return;
+	}
+	v = cors_actual(c, req->origin, req->self_origin, r);
+	if (v == CORS_ORIGIN_DENIED) {
+		log_warn("request refused: origin %s not allowed", req->origin);
+		response_error(r, 403, "Forbidden", "The origin is not allowed.");
+		return;
+	}
+	response_header(r, "Allow", "GET, HEAD, OPTIONS");
+	response_empty(r, 204);
+}
+
+/* One request: the checks all routes share, then the program's handler. */
+static void serve(struct gateway *g, FCGX_ParamArray envp, unsigned kinds,
+		  gateway_handler handler, struct response *r, bool *head)
+{
+	struct gateway_request req;
+	char origin[CORS_ORIGIN_MAX + 1], msg[256];
+	enum route_err re;
+
+	memset(&req, 0, sizeof(req));
+	req.method = param(envp, "REQUEST_METHOD");
+	req.uri = param(envp, "REQUEST_URI");
+	req.origin = param(envp, "HTTP_ORIGIN");
+	req.acrm = param(envp, "HTTP_ACCESS_CONTROL_REQUEST_METHOD");
+	req.acrh = param(envp, "HTTP_ACCESS_CONTROL_REQUEST_HEADERS");
+	req.remote_addr = param(envp, "REMOTE_ADDR");
+	if (req.method == NULL || req.uri == NULL) {
+		response_error(r, 400, "BadParameter", "The request has no method or URI.");
+		return;
+	}
+	req.head = *head = strcmp(req.method, "HEAD") == 0;
+	if (self_origin(g->policy, envp, origin, sizeof(origin)) != 0) {
+		response_error(r, 400, "BadParameter", "The request's host is not valid.");
+		return;
+	}
+	req.self_origin = origin;
+
+	if (strcmp(req.method, "OPTIONS") == 0) {
+		if (!route_under_base(req.uri, policy_gateway(g->policy)->base_path)) {
+			response_error(r, 400, "BadParameter", "The request path is not under the API.");
+			return;
+		}
+		answer_options(g->policy, &req, r);
+		return;
+	}
+	/* A disallowed origin is refused before anything else, with no
+	 * Access-Control-* header, so a browser cannot read even the error. */
+	if (cors_actual(policy_cors(g->policy), req.origin, req.self_origin, r) ==
+	    CORS_ORIGIN_DENIED) {
+		log_warn("request refused: origin %s not allowed (%s %s)", req.origin, req.method,
+			 req.uri);
+		response_error(r, 403, "Forbidden", "The origin is not allowed.");
+		return;
+	}
+	if ((strcmp(req.method, "GET") != 0 && !req.head) || kinds == 0) {
+		response_header(r, "Allow", kinds ? "GET, HEAD, OPTIONS" : "OPTIONS");
+		response_error(r, 405, "MethodNotAllowed", "The method is not allowed.");
+		return;
+	}
+	re = route_parse(req.uri, policy_gateway(g->policy)->base_path, &req.route, msg, sizeof(msg));
+	if (re != ROUTE_OK) {
+		log_info("bad request: %s (%s)", route_strerror(re), req.uri);
+		response_error(r, 400, "BadParameter", msg);
+		return;
+	}
+	if ((kinds & (1u << req.route.kind)) == 0) {
+		log_error("request for %s reached the wrong program: check the web server's routing",
+			  req.uri);
+		response_error(r, 400, "BadParameter", "The route is not served here.");
+		return;
+	}
+	handler(g, &req, r);
+}
+
+/* Format the response and write it to the FastCGI stream (out) or, in
+ * plain CGI mode, to stdout. */
+static void emit(struct response *r, bool head, FCGX_Stream *out)
+{
+	struct buf b;
+
+	buf_init(&b, GATEWAY_OUT_MAX);
+	if (response_format(r, head, &b) != 0) {
+		buf_reset(&b);
+		response_error(r, 500, "InternalError", "The response could not be formed.");
+		response_format(r, head, &b);
+	}
+	if (out != NULL) {
+		FCGX_PutStr(b.data, (int)b.len, out);
+	} else {
+		fwrite(b.data, 1, b.len, stdout);
+		fflush(stdout);
+	}
+	buf_free(&b);
+}
+
+static void handle(struct gateway *g, FCGX_ParamArray envp, FCGX_Stream *out, unsigned kinds,
+		   gateway_handler handler)
+{
+	struct response r;
+	bool head = false;
+
+	response_init(&r);
+	serve(g, envp, kinds, handler, &r, &head);
+	emit(&r, head, out);
+	response_free(&r);
+}
+
+int gateway_main(int argc, char **argv, const char *progname, unsigned flags, unsigned kinds,
+		 gateway_handler handler)
+{
+	struct gateway g = {NULL, NULL};
+	struct policy *p = NULL;
+	struct strlist errors = {NULL, 0};
+	FCGX_Request req;
+	char err[256];
+	bool check = argc > 1 && strcmp(argv[1], "--check") == 0;
+	int status = 1;
+
+	log_init(progname);
+	if (argc > 1 && !check) {
+		fprintf(stderr, "usage: %s [--check]\n", progname);
+		return 2;
+	}
+	if (policy_load(getenv("KVGATE_CONFIG"), &p, &errors) != 0) {
+		for (size_t i = 0; i < errors.n; i++)
+			log_error("%s", errors.v[i]);
+		log_error("refusing to start: the policy has %zu problem%s", errors.n,
+			  errors.n == 1 ? "" : "s");
+		goto out;
+	}
+	g.policy = p;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("refusing to start: libcurl could not be initialised");
+		goto out;
+	}
+	if ((flags & GATEWAY_VAULT) || check) {
+		if (kv_client_new(p, &g.kv, err, sizeof(err)) != KV_OK) {
+			log_error("%s: refusing to start: %s", policy_path(p), err);
+			goto out;
+		}
+	}
+	if (check) {
+		printf("%s: policy OK\n", policy_path(p));
+		status = 0;
+		goto out;
+	}
+	if (install_signals() != 0 || FCGX_Init() != 0) {
+		log_error("refusing to start: %s", strerror(errno));
+		goto out;
+	}
+
+	if (FCGX_IsCGI()) {
+		/* Plain CGI: one request, from the environment, to stdout. */
+		handle(&g, environ, NULL, kinds, handler);
+		status = 0;
+		goto out;
+	}
+	if (FCGX_InitRequest(&req, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
+		goto out;
+	log_info("ready (policy %s)", policy_path(p));
+	while (!stopping && FCGX_Accept_r(&req) >= 0) {
+		handle(&g, req.envp, req.out, kinds, handler);
+		FCGX_Finish_r(&req);
+	}
+	FCGX_Free(&req, 1);
+	if (stopping)
+		log_info("stopping on SIGTERM");
+	status = 0;
+out:
+	kv_client_free(g.kv);
+	policy_free(p);
+	strlist_free(&errors);
+	curl_global_cleanup();
+	return status;
+}

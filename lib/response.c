@@ -1,0 +1,211 @@
+/*
+ * response.c: building and writing one HTTP answer. See response.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "response.h"
+
+/* Vary tokens a response can carry: Origin and the two preflight headers. */
+#define RESPONSE_VARY_MAX 256
+
+void response_init(struct response *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->status = 500;
+	buf_init(&r->vary, RESPONSE_VARY_MAX);
+	buf_init(&r->body, RESPONSE_BODY_MAX);
+}
+
+/* A header value must not be able to end the header block or start another
+ * header: no CR, LF or NUL may pass (response splitting). */
+static bool value_safe(const char *v)
+{
+	for (; *v != '\0'; v++)
+		if (*v == '\r' || *v == '\n')
+			return false;
+	return true;
+}
+
+int response_header(struct response *r, const char *name, const char *value)
+{
+	char *n, *v;
+	size_t i;
+
+	if (!value_safe(value) || !value_safe(name))
+		return -1;
+	if ((v = strdup(value)) == NULL)
+		return -1;
+	for (i = 0; i < r->nheaders; i++) {
+		if (strcasecmp(r->headers[i].name, name) == 0) {
+			free(r->headers[i].value);
+			r->headers[i].value = v;
+			return 0;
+		}
+	}
+	if (r->nheaders == RESPONSE_MAX_HEADERS || (n = strdup(name)) == NULL) {
+		free(v);
+		return -1;
+	}
+	r->headers[r->nheaders].name = n;
+	r->headers[r->nheaders].value = v;
+	r->nheaders++;
+	return 0;
+}
+
+const char *response_get_header(const struct response *r, const char *name)
+{
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (strcasecmp(r->headers[i].name, name) == 0)
+			return r->headers[i].value;
+	return NULL;
+}
+
+/* Whether the comma-separated list holds token, ignoring case. */
+static bool list_has(const char *list, const char *token)
+{
+	size_t n = strlen(token);
+	const char *p = list;
+
+	while (p != NULL && *p != '\0') {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (strncasecmp(p, token, n) == 0 && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+			return true;
+		p = strchr(p, ',');
+	}
+	return false;
+}
+
+int response_vary(struct response *r, const char *token)
+{
+	if (r->vary.data != NULL && list_has(r->vary.data, token))
+		return 0;
+	if (r->vary.len > 0 && buf_puts(&r->vary, ", ") != BUF_OK)
+		return -1;
+	return buf_puts(&r->vary, token) == BUF_OK ? 0 : -1;
+}
+
+int response_json(struct response *r, int status, struct json_object *obj)
+{
+	const char *s;
+	size_t n;
+
+	buf_reset(&r->body);
+	s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN, &n);
+	if (s == NULL || buf_append(&r->body, s, n) != BUF_OK) {
+		log_error("response body could not be serialized (%zu bytes)", n);
+		response_error(r, 500, "InternalError", "The response could not be formed.");
+		return -1;
+	}
+	r->status = status;
+	return 0;
+}
+
+void response_error(struct response *r, int status, const char *code, const char *message)
+{
+	struct json_object *root, *err;
+	const char *s;
+
+	buf_reset(&r->body);
+	r->status = status;
+	root = json_object_new_object();
+	err = json_object_new_object();
+	if (root == NULL || err == NULL) {
+		json_object_put(root);
+		json_object_put(err);
+		buf_puts(&r->body, "{\"error\":{\"code\":\"InternalError\",\"message\":\"\"}}");
+		return;
+	}
+	json_object_object_add(err, "code", json_object_new_string(code));
+	json_object_object_add(err, "message", json_object_new_string(message));
+	json_object_object_add(root, "error", err);
+	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	if (s == NULL || buf_puts(&r->body, s) != BUF_OK)
+		buf_puts(&r->body, "{\"error\":{\"code\":\"InternalError\",\"message\":\"\"}}");
+	json_object_put(root);
+}
+
+void response_empty(struct response *r, int status)
+{
+	buf_reset(&r->body);
+	r->status = status;
+}
+
+const char *response_reason(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 204:
+		return "No Content";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	}
+	return "Unknown";
+}
+
+/*
+ * The CGI response: a Status line, the handler's headers, the headers every
+ * answer carries, then the body unless this is HEAD. An empty 204 carries no
+ * Content-Type; every other answer is JSON (an error envelope at least).
+ * Content-Length is the GET body's length for HEAD too (RFC 9110 9.3.2).
+ */
+int response_format(struct response *r, bool head, struct buf *out)
+{
+	enum buf_err e;
+	size_t i;
+
+	response_vary(r, "Origin");
+	e = buf_printf(out, "Status: %d %s\r\n", r->status, response_reason(r->status));
+	if (e == BUF_OK && (r->body.len > 0 || r->status != 204))
+		e = buf_printf(out,
+			       "Content-Type: application/json; charset=utf-8\r\n"
+			       "Content-Length: %zu\r\n",
+			       r->body.len);
+	if (e == BUF_OK)
+		e = buf_printf(out,
+			       "Cache-Control: no-store\r\n"
+			       "X-Content-Type-Options: nosniff\r\n"
+			       "Vary: %s\r\n",
+			       r->vary.data);
+	for (i = 0; e == BUF_OK && i < r->nheaders; i++)
+		e = buf_printf(out, "%s: %s\r\n", r->headers[i].name, r->headers[i].value);
+	if (e == BUF_OK)
+		e = buf_puts(out, "\r\n");
+	if (e == BUF_OK && !head && r->body.len > 0)
+		e = buf_append(out, r->body.data, r->body.len);
+	return e == BUF_OK ? 0 : -1;
+}
+
+void response_free(struct response *r)
+{
+	for (size_t i = 0; i < r->nheaders; i++) {
+		free(r->headers[i].name);
+		free(r->headers[i].value);
+	}
+	r->nheaders = 0;
+	buf_free(&r->vary);
+	buf_free(&r->body);
+}
