@@ -40,7 +40,6 @@ LIB_OBJ  := $(LIB_SRC:lib/%.c=build/lib/%.o)
 PROGS    := cgi-bin/preflight.fcgi cgi-bin/get-secret.fcgi cgi-bin/list-secrets.fcgi
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
-TOOLS    := build/tests/fcgi-floor
 
 .PHONY: all deps check test run serve clean install uninstall format
 all: $(PROGS)
@@ -66,13 +65,6 @@ build/tests/%.o: tests/unit/%.c
 
 build/tests/test_%: build/tests/test_%.o build/libkvgate.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
-
-build/tests/fcgi-floor: build/tests/fcgi-floor.o
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
-
-build/tests/fcgi-floor.o: tests/tools/fcgi-floor.c
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 deps:
 	@scripts/deps.sh
