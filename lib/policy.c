@@ -1,0 +1,1436 @@
+/*
+ * policy.c: the policy INI, declared as one table of keys and validated
+ * whole. See policy.h for the API and README.md for every key.
+ *
+ * The file is read twice, on purpose. iniparser reads the values, but it
+ * hides several mistakes an operator must hear about: it keeps the last of
+ * two identical keys, merges repeated sections, joins a line ending in '\'
+ * (even a comment) with the next one, cuts an unquoted value at the first
+ * ';' or '#' even inside a word, strips single quotes and accepts an
+ * unterminated double quote. So a scan of the raw text comes first and
+ * refuses each of those with a line number; whatever it accepts, iniparser
+ * reads to the same value (tests/unit/test_policy.c checks that pairing).
+ *
+ * The rules the scan enforces, which README.md repeats:
+ *   - a line is blank, a comment (first non-blank character ';' or '#'), a
+ *     section header "[name]" alone on its line, or "key = value";
+ *   - section and key names are ASCII letters, digits, '_', '-' and '.',
+ *     compared ignoring case (iniparser lower-cases them);
+ *   - a value may be wrapped in one pair of double quotes, which are removed
+ *     and keep the white space, ';' and '#' inside; there are no escapes;
+ *   - outside quotes, ';' or '#' after white space starts a comment; one
+ *     inside a word is refused rather than silently cutting the value;
+ *   - each section and each key appears once; a line is at most
+ *     POLICY_LINE_MAX bytes, the file at most POLICY_FILE_MAX.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <iniparser.h>
+
+#include "buf.h"
+#include "cors.h"
+#include "glob.h"
+#include "http.h"
+#include "policy.h"
+
+/* Caps on what the file may hold. A policy is a few dozen lines; the line
+ * cap stays under iniparser 4.1's own limit (1022 bytes) so that iniparser
+ * never refuses a line the scan accepted. */
+#define POLICY_FILE_MAX (64 * 1024)
+#define POLICY_LINE_MAX 1000
+#define POLICY_LIST_MAX 256      /* items in one list */
+#define POLICY_SECRET_MAX 4096   /* bytes in client_secret_file */
+#define POLICY_BASE_PATH_MAX 128 /* bytes in base_path */
+#define POLICY_URL_MAX 512       /* bytes in an endpoint URL */
+#define POLICY_SHOW_MAX 64       /* bytes of a bad value quoted in a message */
+
+struct policy {
+	char *path; /* as given to policy_load() */
+	struct policy_gateway gateway;
+	struct policy_vault vault;
+	struct policy_identity identity;
+	struct policy_cors cors;
+	struct policy_secrets secrets;
+	struct policy_cache cache;
+};
+
+enum key_type {
+	KEY_STRING,      /* text; key->check says whether it is acceptable */
+	KEY_URL,         /* an endpoint, scheme://host[:port]; see url_check() */
+	KEY_ORIGIN,      /* "" or a serialized origin */
+	KEY_PATH,        /* "" or a readable file, relative to the INI's directory */
+	KEY_SECRET_FILE, /* a KEY_PATH whose contents become identity.client_secret */
+	KEY_INT,         /* a decimal integer in [min, max] */
+	KEY_BOOL,        /* true/false, yes/no, on/off */
+	KEY_ENUM,        /* one of key->names, stored as its index */
+	KEY_LIST,        /* items split at spaces and commas, each checked by key->check */
+};
+
+/* A check returns NULL when s is acceptable, else a phrase saying why not. */
+typedef const char *(*check_fn)(const char *s);
+
+struct key {
+	const char *section;
+	const char *name;
+	enum key_type type;
+	long min, max;            /* KEY_INT bounds */
+	const char *def;          /* the default, written as in the file; NULL: required */
+	size_t off;               /* where the value lives in struct policy */
+	check_fn check;           /* KEY_STRING value, KEY_LIST item */
+	const char *const *names; /* KEY_ENUM values, in enum order, NULL-terminated */
+};
+
+static const char *check_base_path(const char *s);
+static const char *check_api_version(const char *s);
+static const char *check_tenant_id(const char *s);
+static const char *check_client_id(const char *s);
+static const char *check_origin_item(const char *s);
+static const char *check_method(const char *s);
+static const char *check_header(const char *s);
+static const char *check_glob(const char *s);
+
+/* Tables are laid out by hand: they read best as tables. */
+/* clang-format off */
+static const char *const identity_methods[] = {
+	[IDENTITY_AUTO] = "auto",
+	[IDENTITY_CLIENT_SECRET] = "client_secret",
+	[IDENTITY_CLIENT_CERTIFICATE] = "client_certificate",
+	[IDENTITY_WORKLOAD_IDENTITY] = "workload_identity",
+	[IDENTITY_MANAGED_IDENTITY] = "managed_identity",
+	NULL,
+};
+/* clang-format on */
+
+/* KEY_ENUM values are stored through an int. */
+_Static_assert(sizeof(enum identity_method) == sizeof(int), "enum identity_method is an int");
+
+static const char *const sections[] = {"gateway", "vault", "identity", "cors", "secrets", "cache"};
+#define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
+
+#define OFF(m) offsetof(struct policy, m)
+
+/*
+ * Every key of the policy. The defaults are parsed by the same code as the
+ * file's values, so a default can never bypass a rule. design.md lists these
+ * keys as a contract: add keys, never rename them.
+ */
+/* clang-format off */
+static const struct key keys[] = {
+	{.section = "gateway", .name = "base_path", .type = KEY_STRING, .def = "/api",
+	 .off = OFF(gateway.base_path), .check = check_base_path},
+	{.section = "gateway", .name = "public_url", .type = KEY_ORIGIN, .def = "",
+	 .off = OFF(gateway.public_url)},
+
+	{.section = "vault", .name = "url", .type = KEY_URL, .def = NULL, .off = OFF(vault.url)},
+	{.section = "vault", .name = "api_version", .type = KEY_STRING, .def = "7.6",
+	 .off = OFF(vault.api_version), .check = check_api_version},
+	{.section = "vault", .name = "ca_file", .type = KEY_PATH, .def = "", .off = OFF(vault.ca_file)},
+	{.section = "vault", .name = "timeout_ms", .type = KEY_INT, .min = 100, .max = 600000,
+	 .def = "5000", .off = OFF(vault.timeout_ms)},
+	{.section = "vault", .name = "max_retries", .type = KEY_INT, .min = 0, .max = 10, .def = "3",
+	 .off = OFF(vault.max_retries)},
+
+	{.section = "identity", .name = "method", .type = KEY_ENUM, .def = "auto",
+	 .off = OFF(identity.method), .names = identity_methods},
+	{.section = "identity", .name = "tenant_id", .type = KEY_STRING, .def = "",
+	 .off = OFF(identity.tenant_id), .check = check_tenant_id},
+	{.section = "identity", .name = "client_id", .type = KEY_STRING, .def = "",
+	 .off = OFF(identity.client_id), .check = check_client_id},
+	{.section = "identity", .name = "client_secret_file", .type = KEY_SECRET_FILE, .def = "",
+	 .off = OFF(identity.client_secret_file)},
+	{.section = "identity", .name = "authority_host", .type = KEY_URL,
+	 .def = "https://login.microsoftonline.com", .off = OFF(identity.authority_host)},
+
+	{.section = "cors", .name = "allowed_origins", .type = KEY_LIST, .def = "",
+	 .off = OFF(cors.allowed_origins), .check = check_origin_item},
+	{.section = "cors", .name = "allowed_methods", .type = KEY_LIST, .def = "GET HEAD",
+	 .off = OFF(cors.allowed_methods), .check = check_method},
+	{.section = "cors", .name = "allowed_headers", .type = KEY_LIST, .def = "",
+	 .off = OFF(cors.allowed_headers), .check = check_header},
+	{.section = "cors", .name = "expose_headers", .type = KEY_LIST, .def = "",
+	 .off = OFF(cors.expose_headers), .check = check_header},
+	{.section = "cors", .name = "allow_credentials", .type = KEY_BOOL, .def = "false",
+	 .off = OFF(cors.allow_credentials)},
+	{.section = "cors", .name = "max_age", .type = KEY_INT, .min = 0, .max = 86400, .def = "600",
+	 .off = OFF(cors.max_age)},
+
+	{.section = "secrets", .name = "allow", .type = KEY_LIST, .def = "*",
+	 .off = OFF(secrets.allow), .check = check_glob},
+	{.section = "secrets", .name = "deny", .type = KEY_LIST, .def = "", .off = OFF(secrets.deny),
+	 .check = check_glob},
+
+	{.section = "cache", .name = "ttl", .type = KEY_INT, .min = 0, .max = 86400, .def = "60",
+	 .off = OFF(cache.ttl)},
+};
+/* clang-format on */
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* Everything one policy_load() call works with. */
+struct load {
+	const char *path;       /* the INI file, as given: every message starts with it */
+	char *dir;              /* its directory, absolute: relative paths start here */
+	struct strlist *errors; /* where messages go; may be NULL */
+	int count;              /* problems found */
+	dictionary *dict;       /* iniparser's reading of the file */
+	struct policy *p;       /* being filled */
+	bool failed[NKEYS];     /* the key's value was refused: skip rules that use it */
+
+	/* The scan of the raw text. */
+	int section;                 /* index of the current [section], -1 for none */
+	bool section_skip;           /* the header was reported: skip its keys */
+	bool continued;              /* the last line ended in '\' */
+	int section_line[NSECTIONS]; /* line of each known header, 0 when absent */
+	int key_line[NKEYS];         /* line of each known key, 0 when absent */
+	struct strlist ini_errors;   /* what iniparser said, via ini_error() */
+};
+
+/*
+ * Append one problem to ld->errors as "FILE: " followed by the formatted
+ * text, and count it. Running out of memory here still counts the problem,
+ * so the load fails even when the message is lost.
+ */
+__attribute__((format(printf, 2, 3))) static void file_error(struct load *ld, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg = NULL, *line = NULL;
+
+	ld->count++;
+	if (ld->errors == NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	va_end(ap);
+	if (msg != NULL && asprintf(&line, "%s: %s", ld->path, msg) != -1) {
+		(void)strlist_add(ld->errors, line);
+		free(line);
+	}
+	free(msg);
+}
+
+/* A problem with one key: "FILE: [section] key: message". */
+__attribute__((format(printf, 4, 5))) static void key_error(struct load *ld, const char *section,
+                                                            const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	va_end(ap);
+	file_error(ld, "[%s] %s: %s", section, key, msg != NULL ? msg : "(out of memory)");
+	free(msg);
+}
+
+/* The size of a show() buffer: the cap, one escape, "..." and the NUL. */
+#define SHOW_SIZE (POLICY_SHOW_MAX + 8)
+
+/*
+ * Copy s into out (SHOW_SIZE bytes) for quoting in a message: control
+ * bytes, non-ASCII bytes, '"' and '\' escaped as \xNN, text past
+ * POLICY_SHOW_MAX bytes cut with "...", so a message stays one readable
+ * line whatever the file held. Returns out.
+ */
+static const char *show(char *out, const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (n >= POLICY_SHOW_MAX) {
+			memcpy(out + n, "...", 4);
+			return out;
+		}
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+			n += (size_t)snprintf(out + n, 5, "\\x%02x", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_alnum(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool is_xdigit(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static void lower(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			*s = (char)(*s - 'A' + 'a');
+}
+
+/* Strip blanks at both ends of the n bytes at s, in place; returns the new
+ * start and sets *len. */
+static char *trim(char *s, size_t *len)
+{
+	size_t n = *len;
+
+	while (n > 0 && is_blank(*s)) {
+		s++;
+		n--;
+	}
+	while (n > 0 && is_blank(s[n - 1]))
+		n--;
+	s[n] = '\0';
+	*len = n;
+	return s;
+}
+
+/* ---- Value checks: each returns NULL or why the value is refused. ---- */
+
+/*
+ * base_path: "/seg[/seg...]" where each segment is 1 or more of RFC 3986's
+ * unreserved characters [A-Za-z0-9._~-] and not "." or "..", at most 128
+ * bytes, no trailing '/'. route.c compares request paths to it byte for
+ * byte, so anything a browser would rewrite or encode must be refused here.
+ */
+static const char *check_base_path(const char *s)
+{
+	size_t n = strlen(s), seg = 0;
+	const char *start;
+
+	if (s[0] != '/')
+		return "must start with '/', as in /api";
+	if (n > POLICY_BASE_PATH_MAX)
+		return "is longer than 128 characters";
+	if (n == 1)
+		return "must name a path under the root, as in /api";
+	if (s[n - 1] == '/')
+		return "must not end with '/'";
+	for (start = s + 1;; start += seg + 1) {
+		seg = strcspn(start, "/");
+		if (seg == 0)
+			return "has an empty segment (\"//\")";
+		if ((seg == 1 && start[0] == '.') ||
+		    (seg == 2 && start[0] == '.' && start[1] == '.'))
+			return "has a \".\" or \"..\" segment";
+		for (size_t i = 0; i < seg; i++)
+			if (!is_alnum(start[i]) && strchr("._~-", start[i]) == NULL)
+				return "may hold only A-Z a-z 0-9 . _ ~ - between the '/'s";
+		if (start[seg] == '\0')
+			return NULL;
+	}
+}
+
+/* api_version: 1-32 of [0-9A-Za-z.-], the shape of Key Vault's versions
+ * ("7.6", "2025-07-01-preview"); it is put in upstream query strings. */
+static const char *check_api_version(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > 32)
+		return "is longer than 32 characters";
+	for (size_t i = 0; i < n; i++)
+		if (!is_alnum(s[i]) && s[i] != '.' && s[i] != '-')
+			return "may hold only 0-9 A-Z a-z . -, as in 7.6";
+	return NULL;
+}
+
+/* A GUID as Entra ID writes ids: 8-4-4-4-12 hexadecimal digits. */
+static bool guid_valid(const char *s)
+{
+	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+	size_t i;
+
+	for (i = 0; shape[i] != '\0'; i++) {
+		if (shape[i] == '-' ? s[i] != '-' : !is_xdigit(s[i]))
+			return false;
+	}
+	return s[i] == '\0';
+}
+
+/*
+ * tenant_id: a directory's GUID, or one of its domain names
+ * (contoso.onmicrosoft.com): dot-separated labels of [A-Za-z0-9-], at least
+ * two, at most 253 bytes. "common" and "organizations" name no tenant and
+ * cannot issue app-only tokens, so a dotless name is refused.
+ */
+static const char *check_tenant_id(const char *s)
+{
+	const char *why = "must be a GUID or a domain name such as contoso.onmicrosoft.com";
+	size_t n = strlen(s), label = 0, dots = 0;
+
+	if (guid_valid(s))
+		return NULL;
+	if (n > 253)
+		return why;
+	for (size_t i = 0; i <= n; i++) {
+		if (s[i] == '.' || s[i] == '\0') {
+			if (label == 0 || s[i - 1] == '-')
+				return why;
+			dots += s[i] == '.';
+			label = 0;
+		} else if (is_alnum(s[i]) || (s[i] == '-' && label > 0)) {
+			if (++label > 63)
+				return why;
+		} else {
+			return why;
+		}
+	}
+	return dots > 0 ? NULL : why;
+}
+
+/* client_id: the application's GUID. */
+static const char *check_client_id(const char *s)
+{
+	return guid_valid(s) ? NULL : "must be a GUID (the application's client id)";
+}
+
+/*
+ * Why s is not a serialized origin, for an operator who wrote one: the
+ * common mistakes (a trailing '/', a path, upper case, a default port) get
+ * their own phrase. NULL when cors_origin_valid() accepts it.
+ */
+static const char *origin_why(const char *s)
+{
+	const char *host, *slash, *colon;
+
+	if (cors_origin_valid(s))
+		return NULL;
+	if (strcmp(s, "null") == 0)
+		return "cannot be allowed: sandboxed frames and file: pages all send \"null\", so "
+		       "allowing it would let any site read";
+	if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else
+		return "is not an origin: expected http:// or https:// then host[:port]";
+	if ((slash = strchr(host, '/')) != NULL)
+		return slash[1] == '\0' ? "is not an origin: remove the trailing '/'"
+		                        : "is not an origin: an origin has no path";
+	for (const char *c = host; *c != '\0'; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			return "is not an origin: browsers send the host in lower case";
+	if ((colon = strrchr(host, ':')) != NULL && strchr(colon, ']') == NULL &&
+	    strcmp(colon, host == s + 8 ? ":443" : ":80") == 0)
+		return "is not an origin: browsers leave out the default port";
+	return "is not an origin: expected http:// or https:// then host[:port]";
+}
+
+/* An allowed_origins item: `*` or a serialized origin. */
+static const char *check_origin_item(const char *s)
+{
+	return strcmp(s, "*") == 0 ? NULL : origin_why(s);
+}
+
+/*
+ * An allowed_methods item: GET, HEAD or `*`. Methods are case-sensitive
+ * (RFC 9110 section 9.1) and browsers compare Access-Control-Allow-Methods
+ * byte for byte except for the few they normalize, so "get" is a mistake.
+ */
+static const char *check_method(const char *s)
+{
+	if (strcmp(s, "GET") == 0 || strcmp(s, "HEAD") == 0 || strcmp(s, "*") == 0)
+		return NULL;
+	if (strcasecmp(s, "GET") == 0 || strcasecmp(s, "HEAD") == 0)
+		return "is not GET or HEAD: methods are case-sensitive";
+	return "is not a method the gateway serves: GET, HEAD or *";
+}
+
+/* A header name: an RFC 7230 token (section 3.2.6), or `*`. */
+static const char *check_header(const char *s)
+{
+	if (strcmp(s, "*") == 0)
+		return NULL;
+	for (const char *c = s; *c != '\0'; c++)
+		if (!is_alnum(*c) && strchr("!#$%&'*+-.^_`|~", *c) == NULL)
+			return "is not a header name (an RFC 7230 token)";
+	return NULL;
+}
+
+/* An allow or deny item: a name pattern per glob_valid(). */
+static const char *check_glob(const char *s)
+{
+	return glob_valid(s) ? NULL : "is not a name pattern: 1-127 of 0-9 A-Z a-z - with * and ?";
+}
+
+/*
+ * An endpoint URL (vault url, authority_host): "http" or "https", "://",
+ * a host (DNS name, IPv4 or [IPv6]), an optional port 1-65535, and at most
+ * one trailing '/', which is dropped: kvgate appends its own paths. No
+ * userinfo, path, query or fragment. Plain http is allowed only to loopback
+ * hosts (http_url_allowed()), since tokens and the client secret travel on
+ * these connections. On success *norm is a new string, scheme and host in
+ * lower case, no trailing '/'.
+ */
+static const char *url_check(const char *s, char **norm)
+{
+	const char *auth, *host_end, *end;
+	size_t n = strlen(s), alen, i;
+
+	*norm = NULL;
+	if (n > POLICY_URL_MAX)
+		return "is longer than 512 characters";
+	if (strncasecmp(s, "https://", 8) == 0)
+		auth = s + 8;
+	else if (strncasecmp(s, "http://", 7) == 0)
+		auth = s + 7;
+	else
+		return "must start with https://";
+	alen = strcspn(auth, "/?#");
+	end = auth + alen;
+	if (memchr(auth, '@', alen) != NULL)
+		return "must not hold a user name or password";
+	if (*end == '?')
+		return "must not have a query";
+	if (*end == '#')
+		return "must not have a fragment";
+	if (*end == '/' && end[1] != '\0')
+		return "must not have a path: scheme://host[:port] only";
+	if (auth[0] == '[') {
+		host_end = memchr(auth, ']', alen);
+		if (host_end == NULL || host_end == auth + 1)
+			return "has a bad IPv6 host";
+		for (const char *c = auth + 1; c < host_end; c++)
+			if (!is_xdigit(*c) && *c != ':' && *c != '.')
+				return "has a bad IPv6 host";
+		host_end++;
+	} else {
+		size_t label = 0;
+
+		host_end = auth + strcspn(auth, ":/?#");
+		if (host_end == auth || host_end - auth > 253)
+			return "has no host, or a bad one";
+		for (const char *c = auth; c <= host_end; c++) {
+			if (c == host_end || *c == '.') {
+				if (label == 0 || c[-1] == '-')
+					return "has a bad host name";
+				label = 0;
+			} else if (is_alnum(*c) || (*c == '-' && label > 0)) {
+				label++;
+			} else {
+				return "has a bad host name";
+			}
+		}
+	}
+	if (host_end < end) {
+		long port = 0;
+
+		if (*host_end != ':' || host_end + 1 == end || end - host_end - 1 > 5)
+			return "has a bad port";
+		for (const char *c = host_end + 1; c < end; c++) {
+			if (!is_digit(*c))
+				return "has a bad port";
+			port = port * 10 + (*c - '0');
+		}
+		if (port < 1 || port > 65535)
+			return "has a bad port";
+	}
+	i = (size_t)(end - s);
+	if ((*norm = strndup(s, i)) == NULL)
+		return "(out of memory)";
+	lower(*norm);
+	if (!http_url_allowed(*norm)) {
+		free(*norm);
+		*norm = NULL;
+		return "may use http:// only to a loopback host (127.0.0.1, [::1], localhost): "
+		       "use https://";
+	}
+	return NULL;
+}
+
+/* ---- Reading values into the policy. ---- */
+
+static void *field(struct policy *p, const struct key *k)
+{
+	return (char *)p + k->off;
+}
+
+/* A strict decimal integer: an optional '-' then digits, nothing else
+ * (strtol alone accepts " 5", "+5" and "12abc"). */
+static bool parse_long(const char *s, long *out)
+{
+	const char *c = s[0] == '-' ? s + 1 : s;
+	char *end;
+
+	if (*c == '\0')
+		return false;
+	for (; *c != '\0'; c++)
+		if (!is_digit(*c))
+			return false;
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+/* design.md's booleans: true/false, yes/no, on/off, in any case; nothing
+ * else (iniparser's getter takes "yolo" and any word starting with y). */
+static bool parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"true", "yes", "on"};
+	static const char *const no[] = {"false", "no", "off"};
+
+	for (size_t i = 0; i < 3; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return true;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* An absolute path for the INI's value v: as is when it starts with '/',
+ * else below the INI file's directory. A leading "./" is dropped. Returns a
+ * new string or NULL when out of memory. */
+static char *resolve(const struct load *ld, const char *v)
+{
+	char *out;
+
+	if (v[0] == '/')
+		return strdup(v);
+	while (v[0] == '.' && v[1] == '/')
+		for (v += 2; *v == '/'; v++)
+			;
+	if (asprintf(&out, "%s%s%s", ld->dir, strcmp(ld->dir, "/") == 0 ? "" : "/", v) == -1)
+		return NULL;
+	return out;
+}
+
+/*
+ * Open the file a path key names, for reading, and check it is a regular
+ * file. Returns the descriptor, or -1 after reporting why not.
+ */
+static int open_file(struct load *ld, const struct key *k, const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		key_error(ld, k->section, k->name, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		key_error(ld, k->section, k->name, "cannot read %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		key_error(ld, k->section, k->name, "%s is %s", path,
+		          S_ISDIR(st.st_mode) ? "a directory, not a file" : "not a regular file");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Read the client secret from fd into ld->p->identity.client_secret: at
+ * most POLICY_SECRET_MAX bytes, surrounding white space (a final newline)
+ * removed, not empty, no control bytes. The stack copy is wiped; nothing of
+ * the secret ever goes into a message. Returns true on success.
+ */
+static bool read_secret(struct load *ld, const struct key *k, const char *path, int fd)
+{
+	char buf[POLICY_SECRET_MAX + 1], *s;
+	size_t n = 0;
+	ssize_t r;
+	bool ok = false;
+
+	while (n < sizeof(buf)) {
+		if ((r = read(fd, buf + n, sizeof(buf) - n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			key_error(ld, k->section, k->name, "cannot read %s: %s", path,
+			          strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > POLICY_SECRET_MAX) {
+		key_error(ld, k->section, k->name, "%s is larger than %d bytes", path,
+		          POLICY_SECRET_MAX);
+		goto out;
+	}
+	s = buf;
+	while (n > 0 && (is_blank(*s) || *s == '\n' || *s == '\r')) {
+		s++;
+		n--;
+	}
+	while (n > 0 && (is_blank(s[n - 1]) || s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	if (n == 0) {
+		key_error(ld, k->section, k->name, "%s is empty", path);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+			key_error(ld, k->section, k->name,
+			          "%s holds a control character or line break inside the secret",
+			          path);
+			goto out;
+		}
+	}
+	if ((ld->p->identity.client_secret = strndup(s, n)) == NULL) {
+		key_error(ld, k->section, k->name, "out of memory");
+		goto out;
+	}
+	ok = true;
+out:
+	buf_wipe(buf, sizeof(buf));
+	return ok;
+}
+
+/* Store a copy of v at *dst. Returns false after reporting when out of
+ * memory, so that no failure goes uncounted. */
+static bool store(struct load *ld, const struct key *k, const char **dst, const char *v)
+{
+	if ((*dst = strdup(v)) != NULL)
+		return true;
+	key_error(ld, k->section, k->name, "out of memory");
+	return false;
+}
+
+/* A path key: "" stays "", anything else must name a readable file, and is
+ * stored absolute. client_secret_file's contents are read as well. */
+static bool load_path(struct load *ld, const struct key *k, const char *v, const char **dst)
+{
+	char *path;
+	int fd;
+	bool ok;
+
+	if (*v == '\0')
+		return store(ld, k, dst, "");
+	if ((path = resolve(ld, v)) == NULL) {
+		key_error(ld, k->section, k->name, "out of memory");
+		return false;
+	}
+	*dst = path;
+	if ((fd = open_file(ld, k, path)) == -1)
+		return false;
+	ok = k->type != KEY_SECRET_FILE || read_secret(ld, k, path, fd);
+	close(fd);
+	return ok;
+}
+
+/* A list key: split, cap at POLICY_LIST_MAX items, check every item. The
+ * list keeps its items even when some are refused, so rules between keys
+ * still see them (policy_free() releases it either way). */
+static bool load_list(struct load *ld, const struct key *k, const char *v, struct strlist *l)
+{
+	char sh[SHOW_SIZE];
+	const char *why;
+	bool ok = true;
+
+	if (strlist_parse(v, l) == -1) {
+		key_error(ld, k->section, k->name, "out of memory");
+		return false;
+	}
+	if (l->n > POLICY_LIST_MAX) {
+		key_error(ld, k->section, k->name, "has %zu items; at most %d are allowed", l->n,
+		          POLICY_LIST_MAX);
+		return false;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		if ((why = k->check(l->v[i])) != NULL) {
+			key_error(ld, k->section, k->name, "\"%s\" %s", show(sh, l->v[i]), why);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+/*
+ * Parse v, the value of key k (from the file or the default), into the
+ * policy. Reports and returns false when v is refused.
+ */
+static bool load_value(struct load *ld, const struct key *k, const char *v)
+{
+	void *f = field(ld->p, k);
+	char sh[SHOW_SIZE], *norm;
+	const char *why;
+	long n;
+	bool b;
+
+	if (*v == '\0' && k->def != NULL && *k->def != '\0' && k->type != KEY_LIST) {
+		key_error(ld, k->section, k->name,
+		          "is empty; remove the line to use the default (%s)", k->def);
+		return false;
+	}
+	switch (k->type) {
+	case KEY_STRING:
+		if (*v != '\0' && (why = k->check(v)) != NULL) {
+			key_error(ld, k->section, k->name, "\"%s\" %s", show(sh, v), why);
+			return false;
+		}
+		return store(ld, k, f, v);
+	case KEY_URL:
+		if (*v == '\0') {
+			key_error(ld, k->section, k->name, "is required, but empty");
+			return false;
+		}
+		if ((why = url_check(v, &norm)) != NULL) {
+			key_error(ld, k->section, k->name, "\"%s\" %s", show(sh, v), why);
+			return false;
+		}
+		*(const char **)f = norm;
+		return true;
+	case KEY_ORIGIN:
+		if (*v != '\0' && (why = origin_why(v)) != NULL) {
+			key_error(ld, k->section, k->name, "\"%s\" %s", show(sh, v), why);
+			return false;
+		}
+		return store(ld, k, f, v);
+	case KEY_PATH:
+	case KEY_SECRET_FILE:
+		return load_path(ld, k, v, (const char **)f);
+	case KEY_INT:
+		if (!parse_long(v, &n) || n < k->min || n > k->max) {
+			key_error(ld, k->section, k->name, "\"%s\" is not an integer in %ld-%ld",
+			          show(sh, v), k->min, k->max);
+			return false;
+		}
+		*(long *)f = n;
+		return true;
+	case KEY_BOOL:
+		if (!parse_bool(v, &b)) {
+			key_error(ld, k->section, k->name,
+			          "\"%s\" is not a boolean: true or false (or yes/no, on/off)",
+			          show(sh, v));
+			return false;
+		}
+		*(bool *)f = b;
+		return true;
+	case KEY_ENUM:
+		for (int i = 0; k->names[i] != NULL; i++) {
+			if (strcmp(v, k->names[i]) == 0) {
+				memcpy(f, &i, sizeof(i));
+				return true;
+			}
+		}
+		{
+			char *all = NULL, *next;
+
+			for (int i = 0; k->names[i] != NULL; i++) {
+				if (asprintf(&next, "%s%s%s", all ? all : "", all ? ", " : "",
+				             k->names[i]) == -1)
+					break;
+				free(all);
+				all = next;
+			}
+			key_error(ld, k->section, k->name, "\"%s\" is not one of %s", show(sh, v),
+			          all ? all : "the allowed values");
+			free(all);
+		}
+		return false;
+	case KEY_LIST:
+		return load_list(ld, k, v, (struct strlist *)f);
+	}
+	return false;
+}
+
+/* The index of section.name in keys[], or -1. */
+static int key_index(const char *section, const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static bool failed(const struct load *ld, const char *section, const char *name)
+{
+	int i = key_index(section, name);
+
+	return i < 0 || ld->failed[i];
+}
+
+/* ---- The scan of the raw text. ---- */
+
+/*
+ * Read the value part of a "key = value" line (the text after '=') as
+ * kvgate and iniparser 4.1 both read it: blanks around it dropped; one pair
+ * of double quotes removed, their content kept verbatim; outside quotes, a
+ * ';' or '#' at the start or after a blank starts a comment. Refuses what
+ * iniparser would read differently from what the operator meant. On success
+ * returns NULL and, if out is not NULL, copies the value there (outlen
+ * bytes, enough for a line); else returns why not.
+ */
+static const char *value_lex(const char *s, char *out, size_t outlen)
+{
+	const char *start, *end, *c;
+
+	while (is_blank(*s))
+		s++;
+	if (*s == '\'')
+		return "is in single quotes, which iniparser removes but kvgate does not "
+		       "support; use double quotes";
+	if (*s == '"') {
+		start = s + 1;
+		if ((end = strchr(start, '"')) == NULL)
+			return "has no closing double quote";
+		if (memchr(start, '\\', (size_t)(end - start)) != NULL)
+			return "has a '\\' inside double quotes; escapes are not supported";
+		for (c = end + 1; is_blank(*c); c++)
+			;
+		if (*c != '\0' && *c != ';' && *c != '#')
+			return "has text after the closing double quote";
+	} else {
+		start = s;
+		for (c = s; *c != '\0'; c++) {
+			if (*c != ';' && *c != '#')
+				continue;
+			if (c == s || is_blank(c[-1]))
+				break;
+			return "has a ';' or '#' inside a word, which iniparser reads as the "
+			       "start of a comment; put the value in double quotes";
+		}
+		end = c;
+		while (end > start && is_blank(end[-1]))
+			end--;
+	}
+	if (out != NULL) {
+		size_t n = (size_t)(end - start) < outlen ? (size_t)(end - start) : outlen - 1;
+
+		memcpy(out, start, n);
+		out[n] = '\0';
+	}
+	return NULL;
+}
+
+/* Whether s is a section or key name: 1 or more of [A-Za-z0-9_.-]. */
+static bool name_valid(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!is_alnum(*s) && *s != '_' && *s != '-' && *s != '.')
+			return false;
+	return true;
+}
+
+static int section_index(const char *name)
+{
+	for (size_t i = 0; i < NSECTIONS; i++)
+		if (strcmp(sections[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The keys of one section, "a, b, c", for an "unknown key" message.
+ * Returns a new string or NULL. */
+static char *section_keys(const char *section)
+{
+	char *all = NULL, *next;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strcmp(keys[i].section, section) != 0)
+			continue;
+		if (asprintf(&next, "%s%s%s", all ? all : "", all ? ", " : "", keys[i].name) == -1)
+			break;
+		free(all);
+		all = next;
+	}
+	return all;
+}
+
+/* A "[name]" line (l is trimmed, len > 0, l[0] == '['). */
+static void scan_section(struct load *ld, char *l, size_t len, int line)
+{
+	char sh[SHOW_SIZE], *name;
+	size_t n;
+	int i;
+
+	ld->section = -1;
+	ld->section_skip = true;
+	if (l[len - 1] != ']') {
+		file_error(ld,
+		           "line %d: a section header must be alone on its line, as [name] "
+		           "(iniparser allows no comment after it)",
+		           line);
+		return;
+	}
+	n = len - 2;
+	name = trim(l + 1, &n);
+	if (!name_valid(name)) {
+		file_error(ld, "line %d: \"[%s]\" is not a valid section header", line,
+		           show(sh, name));
+		return;
+	}
+	lower(name);
+	if ((i = section_index(name)) == -1) {
+		file_error(ld,
+		           "[%s]: unknown section (line %d); the sections are gateway, vault, "
+		           "identity, cors, secrets and cache",
+		           show(sh, name), line);
+		return;
+	}
+	ld->section_skip = false;
+	ld->section = i;
+	if (ld->section_line[i] != 0)
+		file_error(ld,
+		           "[%s]: the section appears twice (lines %d and %d); iniparser would "
+		           "merge them, so write each section once",
+		           name, ld->section_line[i], line);
+	else
+		ld->section_line[i] = line;
+}
+
+/* A "key = value" line (l is trimmed, not empty, not a comment). */
+static void scan_key(struct load *ld, char *l, int line)
+{
+	char sh[SHOW_SIZE], *eq, *key, *list;
+	const char *why, *section;
+	size_t n;
+	int i;
+
+	if ((eq = strchr(l, '=')) == NULL) {
+		file_error(ld,
+		           "line %d: not a [section] header, a key = value line, a comment or a "
+		           "blank line",
+		           line);
+		return;
+	}
+	n = (size_t)(eq - l);
+	key = trim(l, &n);
+	if (n == 0) {
+		file_error(ld, "line %d: no key name before '='", line);
+		return;
+	}
+	if (!name_valid(key)) {
+		file_error(ld, "line %d: \"%s\" is not a valid key name", line, show(sh, key));
+		return;
+	}
+	lower(key);
+	if (ld->section_skip)
+		return; /* the header was reported; its keys would only add noise */
+	if (ld->section == -1) {
+		file_error(ld, "line %d: key \"%s\" comes before any [section] header", line, key);
+		return;
+	}
+	section = sections[ld->section];
+	if ((i = key_index(section, key)) == -1) {
+		list = section_keys(section);
+		key_error(ld, section, key, "unknown key (line %d); [%s] has %s", line, section,
+		          list ? list : "other keys");
+		free(list);
+		return;
+	}
+	if (ld->key_line[i] != 0) {
+		key_error(ld, section, key,
+		          "set twice (lines %d and %d); iniparser would silently use the last",
+		          ld->key_line[i], line);
+		return;
+	}
+	ld->key_line[i] = line;
+	if ((why = value_lex(eq + 1, NULL, 0)) != NULL)
+		key_error(ld, section, key, "the value on line %d %s", line, why);
+}
+
+/* One line of the file: n bytes at s (no '\n'), numbered line. */
+static void scan_line(struct load *ld, const char *s, size_t n, int line)
+{
+	char buf[POLICY_LINE_MAX + 1], *l;
+	bool was_continued = ld->continued;
+
+	if (n > 0 && s[n - 1] == '\r')
+		n--; /* CRLF */
+	ld->continued = false;
+	if (n > POLICY_LINE_MAX) {
+		file_error(ld, "line %d: longer than %d bytes", line, POLICY_LINE_MAX);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			file_error(ld, "line %d: holds a control character or NUL byte", line);
+			return;
+		}
+	}
+	memcpy(buf, s, n);
+	l = trim(buf, &n);
+	if (n > 0 && l[n - 1] == '\\') {
+		/* iniparser joins the next line to this one, even to a comment,
+		 * which would hide a key from every reader of the file. */
+		file_error(
+		    ld,
+		    "line %d: ends with '\\', which iniparser reads as joining the next line "
+		    "to this one; line continuations are not supported",
+		    line);
+		ld->continued = true;
+	}
+	if (was_continued || ld->continued)
+		return;
+	if (n == 0 || l[0] == ';' || l[0] == '#')
+		return;
+	if (l[0] == '[')
+		scan_section(ld, l, n, line);
+	else
+		scan_key(ld, l, line);
+}
+
+/* Scan the whole text (len bytes; may hold NUL bytes, which are refused). */
+static void scan(struct load *ld, const char *text, size_t len)
+{
+	const char *s = text, *end = text + len, *nl;
+	int line = 0;
+
+	ld->section = -1;
+	while (s < end) {
+		nl = memchr(s, '\n', (size_t)(end - s));
+		line++;
+		scan_line(ld, s, (size_t)((nl ? nl : end) - s), line);
+		s = nl ? nl + 1 : end;
+	}
+}
+
+/* ---- Loading. ---- */
+
+/* Read the whole file at ld->path, at most POLICY_FILE_MAX bytes, into a
+ * new NUL-terminated string (*len bytes). Returns NULL after reporting. */
+static char *read_file(struct load *ld, size_t *len)
+{
+	struct stat st;
+	char *text = NULL;
+	size_t n = 0;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open(ld->path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		file_error(ld, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1) {
+		file_error(ld, "cannot read: %s", strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		file_error(ld, "is %s",
+		           S_ISDIR(st.st_mode) ? "a directory, not a file" : "not a regular file");
+		goto fail;
+	}
+	if ((text = malloc(POLICY_FILE_MAX + 2)) == NULL) {
+		file_error(ld, "out of memory");
+		goto fail;
+	}
+	while (n < POLICY_FILE_MAX + 1) {
+		if ((r = read(fd, text + n, POLICY_FILE_MAX + 1 - n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			file_error(ld, "cannot read: %s", strerror(errno));
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > POLICY_FILE_MAX) {
+		file_error(ld, "larger than %d bytes", POLICY_FILE_MAX);
+		goto fail;
+	}
+	close(fd);
+	text[n] = '\0';
+	*len = n;
+	return text;
+fail:
+	free(text);
+	close(fd);
+	return NULL;
+}
+
+/* The INI file's directory, absolute, without resolving symbolic links (a
+ * path under a Kubernetes ..data link must keep following the link). */
+static char *ini_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *cwd, *out = NULL;
+
+	if (path[0] == '/')
+		return strndup(path, slash == path ? 1 : (size_t)(slash - path));
+	while (path[0] == '.' && path[1] == '/') {
+		for (path += 2; *path == '/'; path++)
+			;
+		slash = strrchr(path, '/');
+	}
+	if ((cwd = getcwd(NULL, 0)) == NULL)
+		return NULL;
+	if (slash == NULL)
+		return cwd;
+	if (asprintf(&out, "%s%s%.*s", cwd, strcmp(cwd, "/") == 0 ? "" : "/", (int)(slash - path),
+	             path) == -1)
+		out = NULL;
+	free(cwd);
+	return out;
+}
+
+/*
+ * iniparser reports through a printf-like callback, to stderr by default.
+ * During iniparser_load() the messages are collected here instead (one
+ * line each, white space runs folded) and reported only if iniparser
+ * refuses a file the scan accepted. policy_load() runs once, at start, in
+ * one thread, so one static pointer is enough.
+ */
+static struct load *ini_load;
+
+static int ini_error(const char *fmt, ...)
+{
+	va_list ap;
+	char *msg = NULL, *w;
+	const char *r;
+
+	if (ini_load == NULL)
+		return 0;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	va_end(ap);
+	if (msg == NULL)
+		return 0;
+	for (r = msg, w = msg; *r != '\0'; r++) {
+		if ((unsigned char)*r <= ' ') {
+			if (w > msg && w[-1] != ' ')
+				*w++ = ' ';
+		} else {
+			*w++ = *r;
+		}
+	}
+	while (w > msg && w[-1] == ' ')
+		w--;
+	*w = '\0';
+	(void)strlist_add(&ini_load->ini_errors, msg);
+	free(msg);
+	return 0;
+}
+
+/* Rules between keys, checked once every key has been read. */
+static void check_cross(struct load *ld)
+{
+	const struct policy_cors *c = &ld->p->cors;
+	const struct policy_identity *id = &ld->p->identity;
+	static const char *const star_keys[] = {"allowed_headers", "expose_headers",
+	                                        "allowed_methods"};
+	const struct strlist *star_lists[] = {&c->allowed_headers, &c->expose_headers,
+	                                      &c->allowed_methods};
+	const char *env;
+
+	/* Fetch standard: with credentials, `*` is not a wildcard in any
+	 * Access-Control-Allow-* header, so browsers would refuse the answer. */
+	if (!failed(ld, "cors", "allow_credentials") && c->allow_credentials) {
+		if (c->any_origin)
+			key_error(ld, "cors", "allowed_origins",
+			          "`*` cannot be combined with allow_credentials = true; list "
+			          "the origins");
+		for (size_t i = 0; i < 3; i++)
+			if (strlist_contains(star_lists[i], "*"))
+				key_error(ld, "cors", star_keys[i],
+				          "`*` cannot be combined with allow_credentials = true; "
+				          "list them");
+	}
+
+	/* A client secret needs all three parts; each may come from the
+	 * environment instead, as the Azure SDKs' EnvironmentCredential does. */
+	if (failed(ld, "identity", "method") || id->method != IDENTITY_CLIENT_SECRET)
+		return;
+	if (!failed(ld, "identity", "tenant_id") && *id->tenant_id == '\0' &&
+	    ((env = getenv("AZURE_TENANT_ID")) == NULL || *env == '\0'))
+		key_error(ld, "identity", "tenant_id",
+		          "is required when method = client_secret (or set AZURE_TENANT_ID)");
+	if (!failed(ld, "identity", "client_id") && *id->client_id == '\0' &&
+	    ((env = getenv("AZURE_CLIENT_ID")) == NULL || *env == '\0'))
+		key_error(ld, "identity", "client_id",
+		          "is required when method = client_secret (or set AZURE_CLIENT_ID)");
+	if (!failed(ld, "identity", "client_secret_file") && *id->client_secret_file == '\0' &&
+	    ((env = getenv("AZURE_CLIENT_SECRET")) == NULL || *env == '\0'))
+		key_error(ld, "identity", "client_secret_file",
+		          "is required when method = client_secret (or set AZURE_CLIENT_SECRET)");
+}
+
+/*
+ * Load the policy: read the file, scan it, let iniparser read it, then take
+ * every key of the table from iniparser (or its default) and check the rules
+ * between keys. All problems are reported; any problem means no policy.
+ */
+int policy_load(const char *path, struct policy **out, struct strlist *errors)
+{
+	struct load ld;
+	char *text = NULL, ikey[64];
+	const char *v;
+	size_t len;
+	int scan_count;
+
+	*out = NULL;
+	memset(&ld, 0, sizeof(ld));
+	ld.errors = errors;
+	if (path == NULL || *path == '\0') {
+		ld.count = 1;
+		if (errors != NULL)
+			(void)strlist_add(errors, path == NULL ? "KVGATE_CONFIG is not set"
+			                                       : "KVGATE_CONFIG is set but empty");
+		return 1;
+	}
+	ld.path = path;
+	if ((text = read_file(&ld, &len)) == NULL)
+		goto done;
+	scan(&ld, text, len);
+	scan_count = ld.count;
+
+	ini_load = &ld;
+	iniparser_set_error_callback(ini_error);
+	ld.dict = iniparser_load(path);
+	iniparser_set_error_callback(NULL);
+	ini_load = NULL;
+	if (ld.dict == NULL) {
+		/* The scan refuses everything iniparser 4.1 does; its own
+		 * messages only matter when that is not so. */
+		if (scan_count == 0) {
+			for (size_t i = 0; i < ld.ini_errors.n; i++)
+				file_error(&ld, "%s", ld.ini_errors.v[i]);
+			if (ld.ini_errors.n == 0)
+				file_error(&ld, "iniparser could not read the file");
+		}
+		goto done;
+	}
+
+	if ((ld.dir = ini_dir(path)) == NULL || (ld.p = calloc(1, sizeof(*ld.p))) == NULL ||
+	    (ld.p->path = strdup(path)) == NULL) {
+		file_error(&ld, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+
+		snprintf(ikey, sizeof(ikey), "%s:%s", k->section, k->name);
+		if ((v = iniparser_getstring(ld.dict, ikey, NULL)) == NULL) {
+			if (k->def == NULL) {
+				key_error(&ld, k->section, k->name, "is required, but not set");
+				ld.failed[i] = true;
+				continue;
+			}
+			v = k->def;
+		}
+		if (!load_value(&ld, k, v))
+			ld.failed[i] = true;
+	}
+	ld.p->cors.any_origin = strlist_contains(&ld.p->cors.allowed_origins, "*");
+	ld.p->cors.any_header = strlist_contains(&ld.p->cors.allowed_headers, "*");
+	check_cross(&ld);
+
+done:
+	if (ld.count == 0) {
+		*out = ld.p;
+		ld.p = NULL;
+	}
+	policy_free(ld.p);
+	if (ld.dict != NULL)
+		iniparser_freedict(ld.dict);
+	strlist_free(&ld.ini_errors);
+	free(ld.dir);
+	free(text);
+	return ld.count;
+}
+
+/* Release everything the table put in p, then the secret, then p. */
+void policy_free(struct policy *p)
+{
+	char *secret;
+
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < NKEYS; i++) {
+		void *f = field(p, &keys[i]);
+
+		switch (keys[i].type) {
+		case KEY_STRING:
+		case KEY_URL:
+		case KEY_ORIGIN:
+		case KEY_PATH:
+		case KEY_SECRET_FILE:
+			free((char *)*(const char **)f);
+			break;
+		case KEY_LIST:
+			strlist_free(f);
+			break;
+		case KEY_INT:
+		case KEY_BOOL:
+		case KEY_ENUM:
+			break;
+		}
+	}
+	if ((secret = (char *)p->identity.client_secret) != NULL) {
+		buf_wipe(secret, strlen(secret));
+		free(secret);
+	}
+	free(p->path);
+	free(p);
+}
+
+const char *policy_path(const struct policy *p)
+{
+	return p->path;
+}
+
+const struct policy_gateway *policy_gateway(const struct policy *p)
+{
+	return &p->gateway;
+}
+
+const struct policy_vault *policy_vault(const struct policy *p)
+{
+	return &p->vault;
+}
+
+const struct policy_identity *policy_identity(const struct policy *p)
+{
+	return &p->identity;
+}
+
+const struct policy_cors *policy_cors(const struct policy *p)
+{
+	return &p->cors;
+}
+
+const struct policy_secrets *policy_secrets(const struct policy *p)
+{
+	return &p->secrets;
+}
+
+const struct policy_cache *policy_cache(const struct policy *p)
+{
+	return &p->cache;
+}
+
+/* Visible: some allow pattern matches and no deny pattern does; glob_match()
+ * ignores ASCII case, as Key Vault does for secret names. */
+bool policy_secret_visible(const struct policy *p, const char *name)
+{
+	if (p == NULL || name == NULL)
+		return false;
+	return glob_match_any(&p->secrets.allow, name) && !glob_match_any(&p->secrets.deny, name);
+}
