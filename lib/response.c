@@ -95,7 +95,7 @@ int response_json(struct response *r, int status, struct json_object *obj)
 	size_t n;
 
 	buf_reset(&r->body);
-	s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN, &n);
+	s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 	if (s == NULL || buf_append(&r->body, s, n) != BUF_OK) {
 		log_error("response body could not be serialized (%zu bytes)", n);
 		response_error(r, 500, "InternalError", "The response could not be formed.");
@@ -123,7 +123,7 @@ void response_error(struct response *r, int status, const char *code, const char
 	json_object_object_add(err, "code", json_object_new_string(code));
 	json_object_object_add(err, "message", json_object_new_string(message));
 	json_object_object_add(root, "error", err);
-	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (s == NULL || buf_puts(&r->body, s) != BUF_OK)
 		buf_puts(&r->body, "{\"error\":{\"code\":\"InternalError\",\"message\":\"\"}}");
 	json_object_put(root);
