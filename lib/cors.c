@@ -219,6 +219,8 @@ static bool request_headers_allowed(const struct policy_cors *c, const char *acr
  * methods are), or `*`, which stands for the methods the gateway serves. */
 static bool method_allowed(const struct policy_cors *c, const char *m)
 {
+	if (strcmp(m, "*") == 0)
+		return false; /* `*` in the policy is a wildcard, never a method */
 	if (strlist_contains(&c->allowed_methods, m))
 		return true;
 	return strlist_contains(&c->allowed_methods, "*") &&

@@ -30,12 +30,26 @@ static bool value_safe(const char *v)
 	return true;
 }
 
+/* Headers response_format() writes itself: a handler may not set them, so
+ * that no answer can carry two of them. */
+static bool header_reserved(const char *name)
+{
+	static const char *const fixed[] = {"Status", "Content-Type", "Content-Length",
+					    "Cache-Control", "X-Content-Type-Options", "Vary"};
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (strcasecmp(name, fixed[i]) == 0)
+			return true;
+	return false;
+}
+
 int response_header(struct response *r, const char *name, const char *value)
 {
 	char *n, *v;
 	size_t i;
 
-	if (!value_safe(value) || !value_safe(name))
+	if (!value_safe(value) || !value_safe(name) || name[0] == '\0' ||
+	    strpbrk(name, ": \t") != NULL || header_reserved(name))
 		return -1;
 	if ((v = strdup(value)) == NULL)
 		return -1;
@@ -82,6 +96,8 @@ static bool list_has(const char *list, const char *token)
 
 int response_vary(struct response *r, const char *token)
 {
+	if (!value_safe(token) || strchr(token, ',') != NULL)
+		return -1;
 	if (r->vary.data != NULL && list_has(r->vary.data, token))
 		return 0;
 	if (r->vary.len > 0 && buf_puts(&r->vary, ", ") != BUF_OK)
