@@ -59,6 +59,15 @@ enum http_err http_request(struct http *h, const char *method, const char *url,
 
 void http_response_free(struct http_response *resp);
 
+/* Bound each following call to timeout_ms in total (the Key Vault client
+ * shrinks it to what is left of its own deadline); 0 restores the timeout_ms
+ * given to http_new(). */
+void http_set_timeout(struct http *h, long timeout_ms);
+
+/* libcurl's description of why the last call failed ("" after a success),
+ * for logs: it names hosts and TLS problems, never a header or a body. */
+const char *http_last_error(const struct http *h);
+
 const char *http_strerror(enum http_err e);
 
 /* Whether url may be called: https://, or http:// to a loopback host

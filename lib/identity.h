@@ -64,6 +64,9 @@ const char *identity_describe(const struct identity *id);
 /* For tests: the clock the cache uses (default time()). */
 void identity_set_clock(struct identity *id, time_t (*now)(void));
 
+/* How many token requests the identity has sent (for tests and benchmarks). */
+unsigned long identity_requests(const struct identity *id);
+
 const char *identity_strerror(enum identity_err e);
 
 #endif

@@ -84,6 +84,10 @@ bool kv_next_link_valid(const struct kv_client *c, const char *url, const char *
 /* The vault's base URL (no trailing '/'). */
 const char *kv_vault_url(const struct kv_client *c);
 
+/* Upstream calls made so far: token requests and vault requests (retries
+ * included), for tests and benchmarks. Either pointer may be NULL. */
+void kv_stats(const struct kv_client *c, unsigned long *token_calls, unsigned long *vault_calls);
+
 const char *kv_strerror(enum kv_err e);
 
 #endif
