@@ -11,12 +11,12 @@ CONFIG   ?=
 SANITIZE ?=
 
 CC       ?= cc
-PKGS     := fcgi libcurl json-c
+PKGS     := fcgi libcurl json-c libcrypto
 
 # pkg-config where the .pc files exist, the Debian locations otherwise
 # (iniparser ships no .pc file on Debian 12).
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lfcgi -lcurl -ljson-c)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lfcgi -lcurl -ljson-c -lcrypto)
 INI_CFLAGS := $(shell pkg-config --cflags iniparser 2>/dev/null || echo -I/usr/include/iniparser)
 INI_LIBS   := $(shell pkg-config --libs iniparser 2>/dev/null || echo -liniparser)
 

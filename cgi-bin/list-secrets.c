@@ -2,7 +2,8 @@
  * list-secrets.fcgi: GET {base}/secrets and {base}/secrets/{name}/versions,
  * one page at a time, as Key Vault's SecretListResult filtered by policy. A
  * page's nextLink points back at the gateway and carries the vault's own
- * nextLink in its $skiptoken, which is checked before it is followed.
+ * nextLink sealed in its $skiptoken (pagetoken.h), which is opened and
+ * checked before it is followed.
  */
 #include <stdlib.h>
 
@@ -17,6 +18,7 @@ static void list_secrets(struct gateway *g, const struct gateway_request *req,
 {
 	const char *name = req->route.kind == ROUTE_VERSIONS ? req->route.name : NULL;
 	struct json_object *page = NULL;
+	char scope[ROUTE_NAME_MAX + 16];
 	char *next = NULL;
 	struct kv_error e = {.err = KV_OK};
 
@@ -26,7 +28,8 @@ static void list_secrets(struct gateway *g, const struct gateway_request *req,
 		return;
 	}
 	if (req->route.skiptoken[0] != '\0') {
-		next = shape_token_decode(req->route.skiptoken);
+		shape_scope(&req->route, scope, sizeof(scope));
+		next = pagetoken_open(&g->paging, scope, req->route.skiptoken);
 		if (next == NULL || !kv_next_link_valid(g->kv, next, name)) {
 			log_warn("refused a paging token that the gateway did not issue");
 			response_error(r, 400, "BadParameter", "The paging token is not valid.");
@@ -37,7 +40,7 @@ static void list_secrets(struct gateway *g, const struct gateway_request *req,
 		gateway_kv_error(r, &e, name ? name : "");
 		goto out;
 	}
-	if (shape_list(page, g->policy, req->self_origin, &req->route) != 0) {
+	if (shape_list(page, g->policy, req->self_origin, &req->route, &g->paging) != 0) {
 		log_error("the vault's answer for a list is not a SecretListResult");
 		response_error(r, 502, "BadGateway", "The vault gave an unexpected answer.");
 		goto out;

@@ -267,14 +267,16 @@ static void handle(struct gateway *g, FCGX_ParamArray envp, FCGX_Stream *out, un
 int gateway_main(int argc, char **argv, const char *progname, unsigned flags, unsigned kinds,
 		 gateway_handler handler)
 {
-	struct gateway g = {NULL, NULL};
+	struct gateway g;
 	struct policy *p = NULL;
 	struct strlist errors = {NULL, 0};
 	FCGX_Request req;
+	const char *secret;
 	char err[256];
 	bool check = argc > 1 && strcmp(argv[1], "--check") == 0;
 	int status = 1;
 
+	memset(&g, 0, sizeof(g));
 	log_init(progname);
 	if (argc > 1 && !check) {
 		fprintf(stderr, "usage: %s [--check]\n", progname);
@@ -297,6 +299,16 @@ int gateway_main(int argc, char **argv, const char *progname, unsigned flags, un
 			log_error("%s: refusing to start: %s", policy_path(p), err);
 			goto out;
 		}
+		secret = policy_identity(p)->client_secret;
+		if (secret == NULL)
+			secret = getenv("AZURE_CLIENT_SECRET");
+		if (pagetoken_key_init(p, secret, &g.paging, err, sizeof(err)) != 0) {
+			log_error("%s: refusing to start: %s", policy_path(p), err);
+			goto out;
+		}
+		if (g.paging.ephemeral && !check)
+			log_warn("no [gateway] paging_key_file and no client secret: a nextLink "
+				 "works only in the process that issued it");
 	}
 	if (check) {
 		printf("%s: policy OK\n", policy_path(p));
@@ -327,6 +339,7 @@ int gateway_main(int argc, char **argv, const char *progname, unsigned flags, un
 	status = 0;
 out:
 	kv_client_free(g.kv);
+	pagetoken_key_free(&g.paging);
 	policy_free(p);
 	strlist_free(&errors);
 	curl_global_cleanup();

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include "kv.h"
+#include "pagetoken.h"
 #include "policy.h"
 #include "response.h"
 #include "route.h"
@@ -32,7 +33,8 @@ struct gateway_request {
 
 struct gateway {
 	const struct policy *policy;
-	struct kv_client *kv; /* NULL for programs that never call the vault */
+	struct kv_client *kv;          /* NULL for programs that never call the vault */
+	struct pagetoken_key paging;   /* seals the $skiptoken of nextLinks */
 };
 
 /* A program's route: fill r for req. r has been initialised. */

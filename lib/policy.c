@@ -130,6 +130,8 @@ static const struct key keys[] = {
 	 .off = OFF(gateway.base_path), .check = check_base_path},
 	{.section = "gateway", .name = "public_url", .type = KEY_ORIGIN, .def = "",
 	 .off = OFF(gateway.public_url)},
+	{.section = "gateway", .name = "paging_key_file", .type = KEY_PATH, .def = "",
+	 .off = OFF(gateway.paging_key_file)},
 
 	{.section = "vault", .name = "url", .type = KEY_URL, .def = NULL, .off = OFF(vault.url)},
 	{.section = "vault", .name = "api_version", .type = KEY_STRING, .def = "7.6",

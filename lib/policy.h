@@ -27,6 +27,7 @@ enum identity_method {
 struct policy_gateway {
 	const char *base_path;  /* "/api": starts with '/', no trailing '/' */
 	const char *public_url; /* "" or scheme://host[:port], no trailing '/' */
+	const char *paging_key_file; /* "" or a readable file: the paging token key */
 };
 
 struct policy_vault {

@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "kv.h"
+#include "pagetoken.h"
 #include "shape.h"
 
 /* Where the path of an absolute URL starts, or NULL when url is not
@@ -107,12 +109,27 @@ int shape_bundle(struct json_object *bundle, const char *origin)
 	return rewrite_ids(bundle, origin, name);
 }
 
+void shape_scope(const struct route *r, char *scope, size_t len)
+{
+	size_t i, n;
+
+	if (r->kind != ROUTE_VERSIONS) {
+		snprintf(scope, len, "secrets");
+		return;
+	}
+	/* Names compare ignoring case, so the scope is lower-cased. */
+	n = (size_t)snprintf(scope, len, "versions:%s", r->name);
+	for (i = 0; i < n && i < len; i++)
+		if (scope[i] >= 'A' && scope[i] <= 'Z')
+			scope[i] = (char)(scope[i] + 32);
+}
+
 int shape_list(struct json_object *page, const struct policy *p, const char *origin,
-	       const struct route *r)
+	       const struct route *r, const struct pagetoken_key *key)
 {
 	const struct policy_gateway *gw = policy_gateway(p);
 	struct json_object *value, *items, *next, *link;
-	char name[ROUTE_NAME_MAX + 1];
+	char name[ROUTE_NAME_MAX + 1], scope[ROUTE_NAME_MAX + 16];
 	struct buf url;
 	size_t i, n;
 	char *token;
@@ -141,7 +158,9 @@ int shape_list(struct json_object *page, const struct policy *p, const char *ori
 	link = NULL;
 	if (json_object_object_get_ex(page, "nextLink", &next) &&
 	    json_object_is_type(next, json_type_string) && json_object_get_string_len(next) > 0) {
-		if ((token = shape_token_encode(json_object_get_string(next))) == NULL)
+		shape_scope(r, scope, sizeof(scope));
+		token = pagetoken_seal(key, scope, json_object_get_string(next));
+		if (token == NULL)
 			return -1;
 		buf_init(&url, 8192);
 		if (r->kind == ROUTE_VERSIONS)
@@ -168,80 +187,4 @@ int shape_list(struct json_object *page, const struct policy *p, const char *ori
 	if (json_object_object_add(page, "nextLink", link) == 0)
 		rc = 0;
 	return rc;
-}
-
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-char *shape_token_encode(const char *next_link)
-{
-	size_t n = strlen(next_link), i, o = 0;
-	const unsigned char *s = (const unsigned char *)next_link;
-	char *out;
-
-	if (n > KV_NEXTLINK_MAX)
-		return NULL;
-	if ((out = malloc((n + 2) / 3 * 4 + 1)) == NULL)
-		return NULL;
-	for (i = 0; i + 2 < n; i += 3) {
-		out[o++] = b64url[s[i] >> 2];
-		out[o++] = b64url[((s[i] & 3) << 4) | (s[i + 1] >> 4)];
-		out[o++] = b64url[((s[i + 1] & 15) << 2) | (s[i + 2] >> 6)];
-		out[o++] = b64url[s[i + 2] & 63];
-	}
-	if (n - i == 1) {
-		out[o++] = b64url[s[i] >> 2];
-		out[o++] = b64url[(s[i] & 3) << 4];
-	} else if (n - i == 2) {
-		out[o++] = b64url[s[i] >> 2];
-		out[o++] = b64url[((s[i] & 3) << 4) | (s[i + 1] >> 4)];
-		out[o++] = b64url[(s[i + 1] & 15) << 2];
-	}
-	out[o] = '\0';
-	return out;
-}
-
-static int b64val(char c)
-{
-	const char *p = c ? strchr(b64url, c) : NULL;
-
-	return p ? (int)(p - b64url) : -1;
-}
-
-char *shape_token_decode(const char *token)
-{
-	size_t n = strlen(token), i, o = 0;
-	unsigned long acc = 0;
-	int bits = 0;
-	char *out;
-
-	if (n == 0 || n % 4 == 1 || n > (KV_NEXTLINK_MAX + 2) / 3 * 4)
-		return NULL;
-	if ((out = malloc(n * 3 / 4 + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		int v = b64val(token[i]);
-
-		if (v < 0)
-			goto bad;
-		acc = (acc << 6) | (unsigned long)v;
-		bits += 6;
-		if (bits >= 8) {
-			unsigned char c = (unsigned char)(acc >> (bits - 8));
-
-			bits -= 8;
-			acc &= (1UL << bits) - 1;
-			/* A nextLink is a URL: printable ASCII only. */
-			if (c < 0x21 || c > 0x7e)
-				goto bad;
-			out[o++] = (char)c;
-		}
-	}
-	/* Leftover bits must be zero: one token, one encoding. */
-	if (acc != 0)
-		goto bad;
-	out[o] = '\0';
-	return out;
-bad:
-	free(out);
-	return NULL;
 }

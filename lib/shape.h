@@ -5,14 +5,16 @@
  * their vault URL, but nothing in them may point at the vault: secret ids
  * (and kids) are rewritten to {origin}/secrets/{name}[/{version}], where
  * origin is the gateway's public origin, and a list's nextLink is replaced by
- * a gateway URL whose $skiptoken wraps the upstream nextLink. List items the
- * policy hides are dropped as the page is shaped.
+ * a gateway URL whose $skiptoken is the upstream nextLink sealed (see
+ * pagetoken.h). List items the policy hides are dropped as the page is
+ * shaped.
  */
 #ifndef KVGATE_SHAPE_H
 #define KVGATE_SHAPE_H
 
 #include <stddef.h>
 #include <json-c/json.h>
+#include "pagetoken.h"
 #include "policy.h"
 #include "route.h"
 
@@ -28,23 +30,19 @@ int shape_parse_id(const char *id, char *name, char *version);
  * (the bundle is then not a bundle: no string id). */
 int shape_bundle(struct json_object *bundle, const char *origin);
 
+/* The scope a paging token is sealed for: "secrets" for the list of
+ * secrets, "versions:{name}" (lower-cased) for one secret's versions. */
+void shape_scope(const struct route *r, char *scope, size_t len);
+
 /*
  * Rewrite a SecretListResult page in place: drop items whose name the policy
  * hides (or whose id does not parse), rewrite the ids, and replace nextLink
  * with a link to the gateway ({origin}{base_path}/secrets[/{name}/versions]
- * ?api-version=…&$skiptoken=…[&maxresults=…]) or null on the last page.
+ * ?api-version=…&$skiptoken=…[&maxresults=…]), the token being the vault's
+ * nextLink sealed with key for this list, or null on the last page.
  * r is the route being answered. Returns 0 or -1 (not a list page).
  */
 int shape_list(struct json_object *page, const struct policy *p, const char *origin,
-	       const struct route *r);
-
-/* Wrap an upstream nextLink into a paging token (base64url, no padding).
- * Returns a new string (caller frees) or NULL. */
-char *shape_token_encode(const char *next_link);
-
-/* Unwrap a paging token. Returns a new string (caller frees) or NULL when
- * the token is not base64url or does not decode to printable ASCII. The
- * result must still pass kv_next_link_valid() before use. */
-char *shape_token_decode(const char *token);
+	       const struct route *r, const struct pagetoken_key *key);
 
 #endif

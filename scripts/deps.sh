@@ -10,7 +10,7 @@
 set -eu
 
 want="gcc make pkg-config libc6-dev libfcgi-dev libcurl4-openssl-dev libjson-c-dev
-libiniparser-dev lighttpd openssl ca-certificates nodejs curl"
+libiniparser-dev libssl-dev lighttpd openssl ca-certificates nodejs curl"
 if [ "${1:-}" = "--test" ]; then
 	want="$want"
 fi
