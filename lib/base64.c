@@ -43,7 +43,7 @@ static int value_of(char c)
 
 unsigned char *base64url_decode(const char *s, size_t max, size_t *n)
 {
-	size_t len = strnlen(s, max + 1), i, o = 0;
+	size_t len = strnlen(s, max < SIZE_MAX ? max + 1 : SIZE_MAX), i, o = 0;
 	unsigned long acc = 0;
 	unsigned char *out;
 	int bits = 0;

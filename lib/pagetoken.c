@@ -24,17 +24,27 @@
 #define DERIVE_LABEL "kvgate paging token key v1"
 #define AAD_PREFIX "kvgate-page-v1:"
 
-/* Read a key file of KEYFILE_MAX bytes at most into out. Returns the number
- * of bytes read, or -1 with errno set. */
+/* Read a key file into out (KEYFILE_MAX + 1 bytes). Returns the number of
+ * bytes read, KEYFILE_MAX + 1 meaning "over the cap", or -1 with errno set. */
 static ssize_t read_keyfile(const char *path, unsigned char *out)
 {
 	ssize_t n, total = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), saved;
 
 	if (fd < 0)
 		return -1;
-	while (total < KEYFILE_MAX && (n = read(fd, out + total, KEYFILE_MAX - (size_t)total)) > 0)
+	while (total <= KEYFILE_MAX &&
+	       (n = read(fd, out + total, KEYFILE_MAX + 1 - (size_t)total)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
 		total += n;
+	}
 	close(fd);
 	return total;
 }
@@ -54,7 +64,7 @@ int pagetoken_key_init(const struct policy *p, const char *client_secret,
 		       struct pagetoken_key *key, char *err, size_t errlen)
 {
 	const char *file = policy_gateway(p)->paging_key_file;
-	unsigned char material[KEYFILE_MAX];
+	unsigned char material[KEYFILE_MAX + 1];
 	ssize_t n;
 	int rc = -1;
 
@@ -63,19 +73,28 @@ int pagetoken_key_init(const struct policy *p, const char *client_secret,
 		if ((n = read_keyfile(file, material)) < 0) {
 			snprintf(err, errlen, "[gateway] paging_key_file: cannot read %s: %s", file,
 				 strerror(errno));
+		} else if (n > KEYFILE_MAX) {
+			snprintf(err, errlen,
+				 "[gateway] paging_key_file: %s is over %d bytes; 32 random bytes "
+				 "are enough",
+				 file, KEYFILE_MAX);
 		} else if (n < PAGETOKEN_KEY_LEN) {
 			snprintf(err, errlen,
 				 "[gateway] paging_key_file: %s holds %zd bytes; at least 32 "
 				 "random bytes are needed",
 				 file, n);
-		} else {
-			rc = derive(material, (size_t)n, key->k);
+		} else if ((rc = derive(material, (size_t)n, key->k)) != 0) {
+			snprintf(err, errlen, "[gateway] paging_key_file: the key could not be derived");
 		}
 		buf_wipe(material, sizeof(material));
 		return rc;
 	}
-	if (client_secret != NULL && client_secret[0] != '\0')
-		return derive((const unsigned char *)client_secret, strlen(client_secret), key->k);
+	if (client_secret != NULL && client_secret[0] != '\0') {
+		if ((rc = derive((const unsigned char *)client_secret, strlen(client_secret),
+				 key->k)) != 0)
+			snprintf(err, errlen, "the paging key could not be derived");
+		return rc;
+	}
 	key->ephemeral = true;
 	if (RAND_bytes(key->k, PAGETOKEN_KEY_LEN) != 1) {
 		snprintf(err, errlen, "no random bytes for the paging key");
@@ -124,7 +143,7 @@ char *pagetoken_seal(const struct pagetoken_key *key, const char *scope, const c
 	unsigned char raw[NONCE_LEN + PAGETOKEN_PLAIN_MAX + TAG_LEN];
 	size_t n = strlen(plain);
 
-	if (n > PAGETOKEN_PLAIN_MAX || RAND_bytes(raw, NONCE_LEN) != 1)
+	if (n == 0 || n > PAGETOKEN_PLAIN_MAX || RAND_bytes(raw, NONCE_LEN) != 1)
 		return NULL;
 	if (gcm(true, key->k, raw, scope, (const unsigned char *)plain, n, raw + NONCE_LEN,
 		raw + NONCE_LEN + n) != 0)

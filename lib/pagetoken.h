@@ -5,7 +5,7 @@
  * then follow the vault's own nextLink. The vault's link names the vault's
  * host, and its $skiptoken is base64 JSON whose marker names the next secret
  * in the vault, hidden ones included. So the token handed to callers is the
- * vault link's path and query sealed with AES-256-GCM: callers can neither
+ * vault's nextLink, whole, sealed with AES-256-GCM: callers can neither
  * read it nor forge or alter one. The associated data binds a token to the
  * list it came from (all secrets, or one secret's versions).
  *
@@ -20,7 +20,8 @@
 #include "policy.h"
 
 #define PAGETOKEN_KEY_LEN 32
-/* A sealed token: base64url of nonce, ciphertext and tag. */
+/* The longest text a token can carry (a nextLink is capped at 2048 bytes,
+ * KV_NEXTLINK_MAX). A token is base64url of nonce, ciphertext and tag. */
 #define PAGETOKEN_PLAIN_MAX 2048
 
 struct pagetoken_key {
@@ -37,7 +38,7 @@ int pagetoken_key_init(const struct policy *p, const char *client_secret,
 /* Wipe the key. */
 void pagetoken_key_free(struct pagetoken_key *key);
 
-/* Seal plain (at most PAGETOKEN_PLAIN_MAX bytes) for the list named by
+/* Seal plain (1 to PAGETOKEN_PLAIN_MAX bytes) for the list named by
  * scope. Returns a new base64url string (caller frees), or NULL. */
 char *pagetoken_seal(const struct pagetoken_key *key, const char *scope, const char *plain);
 

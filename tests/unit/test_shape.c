@@ -7,8 +7,12 @@
  * These tests pin down that ids parse as Key Vault identifiers, that shaping
  * rewrites ids and kids to the gateway and leaves every other field alone,
  * that hidden names never reach a list, that nextLink points back at the
- * gateway (and can be followed through route_parse), and that paging tokens
- * round-trip and refuse anything that is not the one canonical encoding.
+ * gateway (and can be followed through route_parse), and that its paging
+ * token is the vault's nextLink sealed for that list: it opens, with the
+ * scope of the route that follows it, to exactly the vault's link, opens for
+ * no other list, and reveals neither the vault's host nor Key Vault's own
+ * $skiptoken marker (which names the next secret, hidden ones included) to
+ * anyone who base64url-decodes it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +21,9 @@
 
 #include <json-c/json.h>
 
+#include "base64.h"
 #include "kv.h"
+#include "pagetoken.h"
 #include "policy.h"
 #include "route.h"
 #include "shape.h"
@@ -37,6 +43,9 @@ static struct json_object *bundles[4]; /* GET /secrets/{name}[/{version}] 200 bo
 static size_t nbundles;
 static const char *spec_links[2]; /* nextLinks of the spec examples (owned by spec_docs) */
 static struct json_object *spec_docs[2];
+
+/* The paging key: fixed, as every process of one gateway shares one. */
+static struct pagetoken_key pkey;
 
 /* malloc or die: a test has no use for a NULL. */
 static void *xmalloc(size_t n)
@@ -239,9 +248,10 @@ static char *skiptoken_of(const char *link)
 }
 
 /*
- * Decode base64url as anyone holding a token could, independently of
- * shape.c: every byte, printable or not, with no check. Returns a malloc'd
- * buffer (NUL-terminated for convenience) and its length in *n.
+ * Decode base64 or base64url as anyone holding a token could, independently
+ * of lib/: every byte, printable or not, with no check ('+' and '/' are read
+ * as '-' and '_', anything else outside the alphabet is skipped). Returns a
+ * malloc'd buffer (NUL-terminated for convenience) and its length in *n.
  */
 static unsigned char *raw_b64url(const char *t, size_t *n)
 {
@@ -252,9 +262,10 @@ static unsigned char *raw_b64url(const char *t, size_t *n)
 
 	*n = 0;
 	for (; *t != '\0'; t++) {
-		const char *p = strchr(a, *t);
+		char c = *t == '+' ? '-' : *t == '/' ? '_' : *t;
+		const char *p = strchr(a, c);
 
-		if (p == NULL)
+		if (c == '\0' || p == NULL)
 			continue;
 		acc = (acc << 6) | (unsigned long)(p - a);
 		bits += 6;
@@ -266,6 +277,95 @@ static unsigned char *raw_b64url(const char *t, size_t *n)
 	}
 	out[*n] = '\0';
 	return out;
+}
+
+/*
+ * The name of the next secret that Key Vault's $skiptoken in up_next names,
+ * into name (static buffer), or NULL. The token is base64 JSON
+ * {"NextMarker":"2!N!B!",...}, and B is base64 of "…!secret/{NAME}!…".
+ */
+static const char *marker_name(const char *up_next)
+{
+	static char name[ROUTE_NAME_MAX + 1];
+	char *tok = skiptoken_of(up_next), *f, *end;
+	unsigned char *json = NULL, *inner = NULL;
+	struct json_object *o = NULL;
+	const char *marker, *found = NULL;
+	size_t n;
+
+	if (tok == NULL)
+		return NULL;
+	json = raw_b64url(tok, &n);
+	if ((o = json_tokener_parse((const char *)json)) == NULL ||
+	    (marker = str(o, "NextMarker")) == NULL)
+		goto out;
+	/* The third '!'-separated field. */
+	if ((f = strchr(marker, '!')) == NULL || (f = strchr(f + 1, '!')) == NULL)
+		goto out;
+	inner = raw_b64url(f + 1, &n);
+	if ((f = strstr((char *)inner, "secret/")) == NULL)
+		goto out;
+	f += 7;
+	end = f + strcspn(f, "!");
+	if (end == f || (size_t)(end - f) > ROUTE_NAME_MAX)
+		goto out;
+	snprintf(name, sizeof(name), "%.*s", (int)(end - f), f);
+	found = name;
+out:
+	json_object_put(o);
+	free(inner);
+	free(json);
+	free(tok);
+	return found;
+}
+
+/* The vault's host in url (static buffer), or "". */
+static const char *host_of(const char *url)
+{
+	static char host[256];
+	const char *p = strstr(url, "://");
+
+	host[0] = '\0';
+	if (p != NULL)
+		snprintf(host, sizeof(host), "%.*s", (int)strcspn(p + 3, ":/?"), p + 3);
+	return host;
+}
+
+/*
+ * Whether the gateway token tok, as it stands or base64url-decoded, reveals
+ * anything of the vault's nextLink up_next: the vault's host, its domain,
+ * the link's $skiptoken (as sent, or its "NextMarker" JSON), or the name of
+ * the next secret that marker carries. *named counts the tokens for which
+ * that name could be read from up_next (so the check is not vacuous).
+ */
+static bool reveals(const char *tok, const char *up_next, size_t *named)
+{
+	const char *needles[6];
+	char *up_tok = skiptoken_of(up_next);
+	const char *name = marker_name(up_next);
+	unsigned char *raw;
+	size_t nn = 0, rn;
+	bool found = false;
+
+	needles[nn++] = host_of(up_next);
+	needles[nn++] = "vault.azure.net";
+	needles[nn++] = "NextMarker";
+	needles[nn++] = "skiptoken";
+	if (up_tok != NULL && strlen(up_tok) >= 8)
+		needles[nn++] = up_tok;
+	if (name != NULL) {
+		needles[nn++] = name;
+		(*named)++;
+	}
+	raw = raw_b64url(tok, &rn);
+	for (size_t i = 0; i < nn; i++)
+		if (needles[i][0] != '\0' &&
+		    (memmem(raw, rn, needles[i], strlen(needles[i])) != NULL ||
+		     strstr(tok, needles[i]) != NULL))
+			found = true;
+	free(raw);
+	free(up_tok);
+	return found;
 }
 
 /* ---- shape_parse_id ---- */
@@ -467,7 +567,7 @@ static void test_list(void)
 {
 	struct policy *p, *p2, *p3;
 	struct route r;
-	size_t emptied = 0, leaks = 0;
+	size_t emptied = 0, leaks = 0, named = 0, linked = 0, caught = 0;
 
 	p = load_policy("[vault]\nurl = https://example.vault.azure.net\n"
 	                "[secrets]\nallow = *\ndeny = test*\n");
@@ -488,7 +588,7 @@ static void test_list(void)
 			                "test", 4) != 0)
 				want++;
 		r = list_route("", 0);
-		ok(shape_list(page, p, ORIGIN, &r) == 0, "page %zu: shaped", i);
+		ok(shape_list(page, p, ORIGIN, &r, &pkey) == 0, "page %zu: shaped", i);
 		v = page_value(page);
 		n = v != NULL ? json_object_array_length(v) : 0;
 		ok(n == want,
@@ -522,8 +622,11 @@ static void test_list(void)
 		if (n == 0 && up_next != NULL)
 			emptied++;
 		ok(strstr(json_object_to_json_string(page), "cpp-recordings") == NULL &&
-		       strstr(json_object_to_json_string(page), "vault.azure.net") == NULL,
-		   "page %zu: the vault's host appears nowhere in the shaped page", i);
+		       strstr(json_object_to_json_string(page), "vault.azure.net") == NULL &&
+		       strstr(json_object_to_json_string(page), "eyJOZXh0TWFya2Vy") == NULL,
+		   "page %zu: neither the vault's host nor its $skiptoken appears anywhere in the "
+		   "shaped page",
+		   i);
 
 		ok(json_object_object_get_ex(page, "nextLink", &next),
 		   "page %zu: nextLink is present", i);
@@ -534,8 +637,8 @@ static void test_list(void)
 			const char *link = json_object_is_type(next, json_type_string)
 			                       ? json_object_get_string(next)
 			                       : "";
-			char *tok = skiptoken_of(link), *dec = tok ? shape_token_decode(tok) : NULL;
-			char prefix[128];
+			char *tok = skiptoken_of(link), *dec = NULL, *dec2 = NULL;
+			char prefix[128], scope[ROUTE_NAME_MAX + 16];
 			struct route follow;
 
 			snprintf(prefix, sizeof(prefix),
@@ -546,8 +649,12 @@ static void test_list(void)
 			   "/api/secrets?api-version=7.6&$skiptoken=… "
 			   "(the policy's api_version, no maxresults when none was asked)",
 			   i);
+			linked++;
+			dec = tok ? pagetoken_open(&pkey, "secrets", tok) : NULL;
 			ok(dec != NULL && strcmp(dec, up_next) == 0,
-			   "page %zu: the token decodes to the vault's nextLink", i);
+			   "page %zu: the token opens, for the list of secrets, to exactly the "
+			   "vault's nextLink",
+			   i);
 			ok(route_parse(link + strlen(ORIGIN), "/api", &follow, (char[64]){0}, 64) ==
 			           ROUTE_OK &&
 			       follow.kind == ROUTE_LIST && tok != NULL &&
@@ -556,16 +663,29 @@ static void test_list(void)
 			   "page %zu: the gateway's nextLink passes route_parse as a list with "
 			   "that token",
 			   i);
-			if (tok != NULL) {
-				size_t rn;
-				unsigned char *raw = raw_b64url(tok, &rn);
+			/* What list-secrets.fcgi does with the link it is sent back. */
+			shape_scope(&follow, scope, sizeof(scope));
+			dec2 = pagetoken_open(&pkey, scope, follow.skiptoken);
+			ok(dec2 != NULL && strcmp(dec2, up_next) == 0,
+			   "page %zu: the route that follows nextLink opens its token to the "
+			   "vault's nextLink",
+			   i);
+			if (tok != NULL && reveals(tok, up_next, &named))
+				leaks++;
+			{
+				/* The check must catch what the unsealed token of
+				 * old gave away. */
+				size_t unused = 0;
+				char *plain = base64url_encode((const unsigned char *)up_next,
+				                               strlen(up_next));
 
-				if (memmem(raw, rn, "cpp-recordings", 14) != NULL)
-					leaks++;
-				free(raw);
+				if (plain != NULL && reveals(plain, up_next, &unused))
+					caught++;
+				free(plain);
 			}
 			free(tok);
 			free(dec);
+			free(dec2);
 		}
 		json_object_put(page);
 	}
@@ -574,11 +694,18 @@ static void test_list(void)
 	   emptied);
 	/* design.md: nextLink points at the gateway, never at the vault, and
 	 * nothing may reveal the vault's host. The token is base64url, which
-	 * anyone can decode; it must not carry the vault's URL. */
+	 * anyone can decode; it must carry neither the vault's URL nor Key
+	 * Vault's marker, which names the next secret even when it is hidden.
+	 * (The unsealed token of old failed this for every page.) */
 	ok(leaks == 0,
-	   "the paging token in nextLink does not reveal the vault's host when decoded "
+	   "the paging token in nextLink, as sent or base64url-decoded, reveals neither the "
+	   "vault's host nor Key Vault's $skiptoken marker or the secret it names "
 	   "(%zu of the recorded pages' tokens do)",
 	   leaks);
+	ok(linked > 0 && named == linked && caught == linked,
+	   "...checked against the next secret's name for %zu of the %zu pages with a nextLink; "
+	   "the same check finds the leak in an unsealed token of each (%zu)",
+	   named, linked, caught);
 
 	/* api-version and maxresults from the route. */
 	{
@@ -587,7 +714,8 @@ static void test_list(void)
 
 		json_object_deep_copy(cpp_pages[0], &page, NULL);
 		r = list_route("2025-07-01", 7);
-		ok(shape_list(page, p, ORIGIN, &r) == 0 && (link = str(page, "nextLink")) != NULL &&
+		ok(shape_list(page, p, ORIGIN, &r, &pkey) == 0 &&
+		       (link = str(page, "nextLink")) != NULL &&
 		       strncmp(link,
 		               ORIGIN "/api/secrets?api-version=2025-07-01&$skiptoken=", 47) == 0 &&
 		       strlen(link) > 12 && strcmp(link + strlen(link) - 13, "&maxresults=7") == 0,
@@ -608,7 +736,7 @@ static void test_list(void)
 			struct json_object *page = json_tokener_parse(pages[i]), *next = NULL;
 
 			r = list_route("", 0);
-			ok(shape_list(page, p, ORIGIN, &r) == 0 &&
+			ok(shape_list(page, p, ORIGIN, &r, &pkey) == 0 &&
 			       json_object_object_get_ex(page, "nextLink", &next) && next == NULL,
 			   "%s: nextLink is present and null", pages[i]);
 			json_object_put(page);
@@ -626,7 +754,7 @@ static void test_list(void)
 		struct json_object *v;
 
 		r = list_route("", 0);
-		ok(shape_list(page, p, ORIGIN, &r) == 0 && (v = page_value(page)) != NULL &&
+		ok(shape_list(page, p, ORIGIN, &r, &pkey) == 0 && (v = page_value(page)) != NULL &&
 		       json_object_array_length(v) == 1 &&
 		       strcmp(str(json_object_array_get_idx(v, 0), "id"), ORIGIN "/secrets/ok-1") ==
 		           0,
@@ -640,7 +768,8 @@ static void test_list(void)
 			struct json_object *page = json_tokener_parse(bad[i]);
 
 			r = list_route("", 0);
-			ok(shape_list(page, p, ORIGIN, &r) == -1, "shape_list refuses %s", bad[i]);
+			ok(shape_list(page, p, ORIGIN, &r, &pkey) == -1, "shape_list refuses %s",
+			   bad[i]);
 			json_object_put(page);
 		}
 	}
@@ -658,7 +787,7 @@ static void test_list(void)
 		strcpy(r.name, "livekvtestsecVer208f2c03");
 		r.maxresults = 6;
 		strcpy(r.api_version, "7.6");
-		ok(shape_list(page, p, ORIGIN, &r) == 0, "versions page 1 is shaped");
+		ok(shape_list(page, p, ORIGIN, &r, &pkey) == 0, "versions page 1 is shaped");
 		v = page_value(page);
 		for (size_t j = 0; v != NULL && j < json_object_array_length(v); j++) {
 			const char *id = str(json_object_array_get_idx(v, j), "id");
@@ -683,12 +812,25 @@ static void test_list(void)
 		   "versions page 1: nextLink is the gateway's versions route with api-version, "
 		   "$skiptoken and maxresults");
 		tok = link ? skiptoken_of(link) : NULL;
-		dec = tok ? shape_token_decode(tok) : NULL;
+		dec = tok ? pagetoken_open(&pkey, "versions:livekvtestsecver208f2c03", tok) : NULL;
 		ok(dec != NULL && strcmp(dec, str(ver_pages[0], "nextLink")) == 0,
-		   "versions page 1: the token decodes to the vault's nextLink");
+		   "versions page 1: the token opens, for this secret's versions (name "
+		   "lower-cased), to exactly the vault's nextLink");
+		free(dec);
+		dec = tok ? pagetoken_open(&pkey, "secrets", tok) : NULL;
+		ok(tok != NULL && dec == NULL,
+		   "versions page 1: the token does not open for the list of secrets");
+		free(dec);
+		{
+			size_t vnamed = 0;
+
+			ok(tok != NULL && !reveals(tok, str(ver_pages[0], "nextLink"), &vnamed),
+			   "versions page 1: the token reveals neither the vault's host nor its "
+			   "$skiptoken");
+		}
 		{
 			struct route follow;
-			char m[64];
+			char m[64], scope[ROUTE_NAME_MAX + 16];
 
 			ok(link != NULL &&
 			       route_parse(link + strlen(ORIGIN), "/api", &follow, m, sizeof(m)) ==
@@ -697,14 +839,32 @@ static void test_list(void)
 			       strcmp(follow.name, "livekvtestsecVer208f2c03") == 0 &&
 			       follow.maxresults == 6,
 			   "versions page 1: following nextLink parses as the same versions route");
+			shape_scope(&follow, scope, sizeof(scope));
+			dec = link ? pagetoken_open(&pkey, scope, follow.skiptoken) : NULL;
+			ok(dec != NULL && strcmp(dec, str(ver_pages[0], "nextLink")) == 0,
+			   "versions page 1: ...whose scope opens the token");
+			free(dec);
+			/* The same secret named in another case is the same list. */
+			strcpy(follow.name, "LIVEKVTESTSECVER208F2C03");
+			shape_scope(&follow, scope, sizeof(scope));
+			dec = link ? pagetoken_open(&pkey, scope, follow.skiptoken) : NULL;
+			ok(dec != NULL && strcmp(dec, str(ver_pages[0], "nextLink")) == 0,
+			   "versions page 1: the token opens for the same name in upper case");
+			free(dec);
+			/* Another secret's versions, or the list of secrets, is not. */
+			strcpy(follow.name, "livekvtestsecVer208f2c04");
+			shape_scope(&follow, scope, sizeof(scope));
+			dec = link ? pagetoken_open(&pkey, scope, follow.skiptoken) : NULL;
+			ok(link != NULL && dec == NULL, "versions page 1: the token does not open "
+			                                "for another secret's versions");
+			free(dec);
 		}
 		free(tok);
-		free(dec);
 		json_object_put(page);
 
 		page = NULL;
 		json_object_deep_copy(ver_pages[1], &page, NULL);
-		ok(shape_list(page, p, ORIGIN, &r) == 0 && (v = page_value(page)) != NULL &&
+		ok(shape_list(page, p, ORIGIN, &r, &pkey) == 0 && (v = page_value(page)) != NULL &&
 		       json_object_array_length(v) == 1 &&
 		       json_object_object_get_ex(page, "nextLink", &v) && v == NULL,
 		   "versions page 2 (the last): one item, nextLink null");
@@ -715,7 +875,7 @@ static void test_list(void)
 		page = json_tokener_parse("{\"value\":[{\"id\":\"https://v/secrets/ABC/" V32 "\"},"
 		                          "{\"id\":\"https://v/secrets/other/" V32 "\"}]}");
 		strcpy(r.name, "abc");
-		ok(shape_list(page, p, ORIGIN, &r) == 0 && (v = page_value(page)) != NULL &&
+		ok(shape_list(page, p, ORIGIN, &r, &pkey) == 0 && (v = page_value(page)) != NULL &&
 		       json_object_array_length(v) == 1 &&
 		       strcmp(str(json_object_array_get_idx(v, 0), "id"),
 		              ORIGIN "/secrets/ABC/" V32) == 0,
@@ -730,7 +890,7 @@ static void test_list(void)
 		struct json_object *page = NULL, *v;
 
 		json_object_deep_copy(ver_pages[0], &page, NULL);
-		ok(shape_list(page, p2, ORIGIN, &r) == 0 && (v = page_value(page)) != NULL &&
+		ok(shape_list(page, p2, ORIGIN, &r, &pkey) == 0 && (v = page_value(page)) != NULL &&
 		       json_object_array_length(v) == 0,
 		   "versions of a hidden secret: no item survives");
 		json_object_put(page);
@@ -751,7 +911,7 @@ static void test_list(void)
 
 		json_object_deep_copy(cpp_pages[0], &page, NULL);
 		r = list_route("", 0);
-		ok(shape_list(page, p3, "http://127.0.0.1:8080", &r) == 0 &&
+		ok(shape_list(page, p3, "http://127.0.0.1:8080", &r, &pkey) == 0 &&
 		       (link = str(page, "nextLink")) != NULL &&
 		       strncmp(link,
 		               "http://127.0.0.1:8080/kv/v1/secrets?api-version=7.5&$skiptoken=",
@@ -775,12 +935,58 @@ static void test_list(void)
 
 /* ---- paging tokens ---- */
 
+#define B64URL "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+/* The route a recorded vault nextLink continues: the list of secrets, or
+ * the versions of the secret its path names. */
+static struct route route_for(const char *up)
+{
+	const char *path = strstr(up, "/secrets/");
+	struct route r = list_route("7.6", 0);
+
+	if (path != NULL && strstr(path, "/versions?") != NULL) {
+		r.kind = ROUTE_VERSIONS;
+		snprintf(r.name, sizeof(r.name), "%.*s", (int)strcspn(path + 9, "/"), path + 9);
+	}
+	return r;
+}
+
+/* Shape the page {"value":[],"nextLink":up} for route r with key k and
+ * return the $skiptoken of the gateway's nextLink (malloc'd), or NULL. */
+static char *gateway_token(const struct policy *p, const struct route *r, const char *up,
+                           const struct pagetoken_key *k)
+{
+	struct json_object *page = json_object_new_object();
+	const char *link;
+	char *tok = NULL;
+
+	json_object_object_add(page, "value", json_object_new_array());
+	json_object_object_add(page, "nextLink", json_object_new_string(up));
+	if (shape_list(page, p, ORIGIN, r, k) == 0 && (link = str(page, "nextLink")) != NULL)
+		tok = skiptoken_of(link);
+	json_object_put(page);
+	return tok;
+}
+
 static void test_tokens(void)
 {
-	size_t links = 0, good = 0;
-	char *t, *d, *big;
+	/* Every scope the recorded links can have, and one more. */
+	static const char *scopes[] = {
+	    "secrets",
+	    "versions:livekvtestsecver208f2c03",
+	    "versions:listsecretversionstest",
+	    "versions:x",
+	};
+	struct policy *p =
+	    load_policy("[vault]\nurl = https://example.vault.azure.net\n[secrets]\nallow = *\n");
+	size_t links = 0, good = 0, versions = 0, cross = 0, leaks = 0, named = 0;
+	char scope[ROUTE_NAME_MAX + 16], *t, *d;
+	struct route r;
 
-	/* Round trip on every real nextLink. */
+	if (!ok(p != NULL, "a policy that shows every secret loads"))
+		return;
+
+	/* Every real nextLink, through the route it continues. */
 	for (size_t i = 0; i < ncpp + nver + 2; i++) {
 		const char *l = i < ncpp          ? str(cpp_pages[i], "nextLink")
 		                : i < ncpp + nver ? str(ver_pages[i - ncpp], "nextLink")
@@ -789,129 +995,169 @@ static void test_tokens(void)
 		if (l == NULL)
 			continue;
 		links++;
-		t = shape_token_encode(l);
-		d = t ? shape_token_decode(t) : NULL;
-		if (t != NULL && d != NULL && strcmp(d, l) == 0 &&
-		    strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
-		        strlen(t))
+		r = route_for(l);
+		if (r.kind == ROUTE_VERSIONS)
+			versions++;
+		t = gateway_token(p, &r, l, &pkey);
+		shape_scope(&r, scope, sizeof(scope));
+		d = t ? pagetoken_open(&pkey, scope, t) : NULL;
+		if (d != NULL && strcmp(d, l) == 0 && strspn(t, B64URL) == strlen(t))
 			good++;
-		free(t);
 		free(d);
-	}
-	ok(links >= 8 && good == links,
-	   "every recorded nextLink (%zu) round-trips through a base64url token without padding",
-	   links);
-
-	/* Known vectors, including both base64url-only characters. */
-	{
-		static const struct {
-			const char *in, *out;
-		} vec[] = {
-		    {"a", "YQ"},
-		    {"ab", "YWI"},
-		    {"abc", "YWJj"},
-		    {">>>", "Pj4-"},
-		    {"???", "Pz8_"},
-		    {"https://v/secrets?$skiptoken=x&api-version=7.6",
-		     "aHR0cHM6Ly92L3NlY3JldHM_JHNraXB0b2tlbj14JmFwaS12ZXJzaW9uPTcuNg"},
-		};
-
-		for (size_t i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
-			t = shape_token_encode(vec[i].in);
-			d = shape_token_decode(vec[i].out);
-			ok(t != NULL && strcmp(t, vec[i].out) == 0 && d != NULL &&
-			       strcmp(d, vec[i].in) == 0,
-			   "token '%s' <-> '%s'", vec[i].in, vec[i].out);
-			free(t);
+		for (size_t j = 0; t != NULL && j < sizeof(scopes) / sizeof(scopes[0]); j++) {
+			if (strcmp(scopes[j], scope) == 0)
+				continue;
+			if ((d = pagetoken_open(&pkey, scopes[j], t)) != NULL)
+				cross++;
 			free(d);
 		}
-	}
-	t = shape_token_encode("");
-	ok(t != NULL && t[0] == '\0', "the empty link encodes to the empty token");
-	free(t);
-
-	/* Every printable character survives. */
-	{
-		char all[95];
-
-		for (int c = 0x21; c <= 0x7e; c++)
-			all[c - 0x21] = (char)c;
-		all[94] = '\0';
-		t = shape_token_encode(all);
-		d = t ? shape_token_decode(t) : NULL;
-		ok(d != NULL && strcmp(d, all) == 0, "every printable ASCII character round-trips");
+		if (t != NULL && reveals(t, l, &named))
+			leaks++;
 		free(t);
-		free(d);
 	}
+	ok(links >= 8 && versions >= 2 && good == links,
+	   "every recorded nextLink (%zu, %zu of them for versions) becomes a base64url token "
+	   "that opens, with its route's scope, to exactly that link",
+	   links, versions);
+	ok(cross == 0, "...and opens for no other list (%zu cross-opens)", cross);
+	ok(leaks == 0 && named >= 6,
+	   "...and reveals neither the vault's host nor its $skiptoken, nor the next secret "
+	   "its marker names (%zu tokens leak; %zu names checked)",
+	   leaks, named);
 
-	/* The size caps line up: the longest nextLink gives a token route.c
-	 * accepts as $skiptoken. */
-	big = xmalloc(KV_NEXTLINK_MAX + 2);
-	memset(big, 'h', KV_NEXTLINK_MAX);
-	big[KV_NEXTLINK_MAX] = '\0';
-	t = shape_token_encode(big);
-	ok(t != NULL && strlen(t) <= ROUTE_SKIPTOKEN_MAX,
-	   "a KV_NEXTLINK_MAX-byte link gives a token of %zu <= ROUTE_SKIPTOKEN_MAX characters",
-	   t ? strlen(t) : 0);
-	d = t ? shape_token_decode(t) : NULL;
-	ok(d != NULL && strcmp(d, big) == 0, "...which decodes back");
-	free(t);
-	free(d);
-	big[KV_NEXTLINK_MAX] = 'h';
-	big[KV_NEXTLINK_MAX + 1] = '\0';
-	t = shape_token_encode(big);
-	ok(t == NULL, "a link over KV_NEXTLINK_MAX is not encoded");
-	free(t);
-	free(big);
-	big = xmalloc(ROUTE_SKIPTOKEN_MAX + 1);
-	memset(big, 'a', ROUTE_SKIPTOKEN_MAX);
-	big[ROUTE_SKIPTOKEN_MAX] = '\0';
-	d = shape_token_decode(big);
-	ok(d == NULL, "a token longer than any link could give is refused before decoding");
-	free(d);
-	free(big);
-
-	/* Decoding refuses everything but the one canonical encoding of
-	 * printable ASCII. */
+	/* shape_scope. */
+	r = list_route("", 0);
+	shape_scope(&r, scope, sizeof(scope));
+	ok(strcmp(scope, "secrets") == 0, "the scope of the list of secrets is \"secrets\"");
+	r.kind = ROUTE_VERSIONS;
+	strcpy(r.name, "My-Secret-9Z");
+	shape_scope(&r, scope, sizeof(scope));
+	ok(strcmp(scope, "versions:my-secret-9z") == 0,
+	   "the scope of My-Secret-9Z's versions is \"versions:my-secret-9z\" (lower-cased)");
+	memset(r.name, 'N', ROUTE_NAME_MAX);
+	r.name[ROUTE_NAME_MAX] = '\0';
+	shape_scope(&r, scope, sizeof(scope));
+	ok(strlen(scope) == 9 + ROUTE_NAME_MAX && strspn(scope + 9, "n") == ROUTE_NAME_MAX,
+	   "a 127-character name fits a scope buffer of ROUTE_NAME_MAX + 16");
 	{
-		static const struct {
-			const char *tok, *why;
-		} bad[] = {
-		    {"", "the empty token"},
-		    {"Y", "length 1 mod 4"},
-		    {"YWJjZ", "length 5 (1 mod 4)"},
-		    {"YQ==", "padding '=='"},
-		    {"YQ=", "padding '='"},
-		    {"YWI=", "padding after 2 bytes"},
-		    {"YW+j", "'+' (standard base64, not base64url)"},
-		    {"YW/j", "'/' (standard base64)"},
-		    {"YW.j", "'.'"},
-		    {"YW j", "a space"},
-		    {"YW%6A", "percent-encoding"},
-		    {"YR", "nonzero leftover bits after one byte"},
-		    {"YWJ", "nonzero leftover bits after two bytes"},
-		    {"YWK", "nonzero leftover bits (YWK)"},
-		    {"AA", "a NUL byte"},
-		    {"AQ", "a control byte 0x01"},
-		    {"Cg", "a newline"},
-		    {"IA", "a space byte 0x20"},
-		    {"fw", "DEL 0x7f"},
-		    {"gA", "a byte 0x80"},
-		    {"w6k", "UTF-8 e-acute"},
-		    {"YWJjAA", "a trailing NUL"},
-		    {"YW\xc3\xa9", "non-ASCII characters in the token"},
-		};
+		char small[8];
 
-		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-			d = shape_token_decode(bad[i].tok);
-			ok(d == NULL, "shape_token_decode refuses %s", bad[i].why);
-			free(d);
-		}
+		memset(small, 'x', sizeof(small));
+		shape_scope(&r, small, 6);
+		ok(strcmp(small, "versi") == 0 && small[6] == 'x' && small[7] == 'x',
+		   "a short scope buffer is cut and NUL-terminated, nothing written past it");
 	}
+
+	/* Names compare ignoring case: a token for AbC's versions opens for
+	 * aBc's, not for abd's. */
+	{
+		const char *up = "https://example.vault.azure.net/secrets/AbC/versions?api-version="
+		                 "7.6&$skiptoken=x";
+		struct route follow = r;
+
+		strcpy(r.name, "AbC");
+		t = gateway_token(p, &r, up, &pkey);
+		strcpy(follow.name, "aBc");
+		shape_scope(&follow, scope, sizeof(scope));
+		d = t ? pagetoken_open(&pkey, scope, t) : NULL;
+		ok(d != NULL && strcmp(d, up) == 0,
+		   "a token for AbC's versions opens for the route naming aBc");
+		free(d);
+		strcpy(follow.name, "abd");
+		shape_scope(&follow, scope, sizeof(scope));
+		d = t ? pagetoken_open(&pkey, scope, t) : NULL;
+		ok(t != NULL && d == NULL, "...and not for abd's");
+		free(d);
+		d = t ? pagetoken_open(&pkey, "secrets", t) : NULL;
+		ok(t != NULL && d == NULL, "...nor for the list of secrets");
+		free(d);
+		free(t);
+	}
+
+	/* Another gateway's key (or a restarted one with an ephemeral key). */
+	{
+		struct pagetoken_key other = pkey;
+		const char *up = str(cpp_pages[0], "nextLink");
+
+		other.k[0] ^= 1;
+		r = list_route("", 0);
+		t = gateway_token(p, &r, up, &other);
+		d = t ? pagetoken_open(&pkey, "secrets", t) : NULL;
+		ok(t != NULL && d == NULL, "a token sealed with another key does not open");
+		free(d);
+		free(t);
+		pagetoken_key_free(&other);
+	}
+
+	/* What a caller holding an old token, or forging one from a link it
+	 * knows, would send: the nextLink base64url-encoded, unsealed. */
+	{
+		const char *up = str(cpp_pages[0], "nextLink");
+
+		t = up ? base64url_encode((const unsigned char *)up, strlen(up)) : NULL;
+		d = t ? pagetoken_open(&pkey, "secrets", t) : NULL;
+		ok(t != NULL && d == NULL,
+		   "an unsealed (old-style) token of a real nextLink is refused");
+		free(d);
+		free(t);
+	}
+
+	/* The size caps line up: the longest nextLink, on the longest route
+	 * the gateway answers, gives a link route_parse accepts, whose token
+	 * opens to it. */
+	{
+		static const char head[] = "https://example.vault.azure.net/secrets?$skiptoken=";
+		char *big = xmalloc(KV_NEXTLINK_MAX + 2), *link = NULL, m[64];
+		struct json_object *page = json_object_new_object();
+		struct route follow;
+
+		memcpy(big, head, sizeof(head) - 1);
+		memset(big + sizeof(head) - 1, 'A', KV_NEXTLINK_MAX - (sizeof(head) - 1));
+		big[KV_NEXTLINK_MAX] = '\0';
+		memset(&r, 0, sizeof(r));
+		r.kind = ROUTE_VERSIONS;
+		memset(r.name, 'n', ROUTE_NAME_MAX);
+		strcpy(r.api_version, "2026-03-01-preview-0123456789abc");
+		r.maxresults = ROUTE_MAXRESULTS_MAX;
+		json_object_object_add(page, "value", json_object_new_array());
+		json_object_object_add(page, "nextLink", json_object_new_string(big));
+		if (shape_list(page, p, ORIGIN, &r, &pkey) == 0 && str(page, "nextLink") != NULL)
+			link = strdup(str(page, "nextLink"));
+		json_object_put(page);
+		ok(link != NULL && route_parse(link + strlen(ORIGIN), "/api", &follow, m,
+		                               sizeof(m)) == ROUTE_OK,
+		   "a KV_NEXTLINK_MAX-byte nextLink on a versions route with a 127-character "
+		   "name, 32-character api-version and maxresults 25 gives a link route_parse "
+		   "accepts (%zu characters)",
+		   link ? strlen(link) : 0);
+		shape_scope(&follow, scope, sizeof(scope));
+		d = link ? pagetoken_open(&pkey, scope, follow.skiptoken) : NULL;
+		ok(d != NULL && strcmp(d, big) == 0 &&
+		       strlen(follow.skiptoken) <= ROUTE_SKIPTOKEN_MAX,
+		   "...whose token (%zu <= ROUTE_SKIPTOKEN_MAX characters) opens to the vault's "
+		   "link",
+		   link ? strlen(follow.skiptoken) : 0);
+		free(d);
+		free(link);
+
+		/* One byte more: shape_list fails rather than send a link
+		 * nobody could follow. */
+		big[KV_NEXTLINK_MAX] = 'A';
+		big[KV_NEXTLINK_MAX + 1] = '\0';
+		page = json_object_new_object();
+		json_object_object_add(page, "value", json_object_new_array());
+		json_object_object_add(page, "nextLink", json_object_new_string(big));
+		ok(shape_list(page, p, ORIGIN, &r, &pkey) == -1,
+		   "a nextLink over KV_NEXTLINK_MAX is not sealed: shape_list fails");
+		json_object_put(page);
+		free(big);
+	}
+	policy_free(p);
 }
 
 int main(void)
 {
+	memset(pkey.k, 7, sizeof(pkey.k));
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/kvgate-test-shape-XXXXXX");
 	if (mkdtemp(tmpdir) == NULL) {
 		perror("mkdtemp");
@@ -931,6 +1177,7 @@ int main(void)
 		json_object_put(bundles[i]);
 	json_object_put(spec_docs[0]);
 	json_object_put(spec_docs[1]);
+	pagetoken_key_free(&pkey);
 	rmdir(tmpdir);
 	return tap_done();
 }
