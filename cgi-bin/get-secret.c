@@ -1,7 +1,7 @@
 /*
  * get-secret.fcgi: GET {base}/secrets/{name}[/{version}], the latest or one
  * version of a secret, as Key Vault's SecretBundle with its ids pointing at
- * the gateway.
+ * the gateway. Answers are reused for [cache] ttl seconds.
  */
 #include <json-c/json.h>
 
@@ -21,9 +21,14 @@ static void get_secret(struct gateway *g, const struct gateway_request *req, str
 		gateway_kv_error(r, &e, req->route.name);
 		return;
 	}
-	if (kv_get_secret(g->kv, req->route.name, req->route.version, &bundle, &e) != KV_OK) {
-		gateway_kv_error(r, &e, req->route.name);
-		return;
+	bundle = cache_get(g->cache, req->route.name, req->route.version);
+	if (bundle == NULL) {
+		if (kv_get_secret(g->kv, req->route.name, req->route.version, &bundle, &e) !=
+		    KV_OK) {
+			gateway_kv_error(r, &e, req->route.name);
+			return;
+		}
+		cache_put(g->cache, req->route.name, req->route.version, bundle);
 	}
 	if (shape_bundle(bundle, req->self_origin) != 0) {
 		log_error("the vault's answer for a secret has no valid id");

@@ -45,6 +45,14 @@ static void list_secrets(struct gateway *g, const struct gateway_request *req,
 		response_error(r, 502, "BadGateway", "The vault gave an unexpected answer.");
 		goto out;
 	}
+	/* Key Vault lists no versions for a missing secret; kvgate answers that
+	 * like a hidden or disabled one, with a 404, so that the three cannot be
+	 * told apart here either. */
+	if (name != NULL && next == NULL && shape_list_empty(page)) {
+		e.err = KV_ENOTFOUND;
+		gateway_kv_error(r, &e, name);
+		goto out;
+	}
 	response_json(r, 200, page);
 out:
 	json_object_put(page);

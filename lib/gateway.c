@@ -306,6 +306,10 @@ int gateway_main(int argc, char **argv, const char *progname, unsigned flags, un
 			log_error("%s: refusing to start: %s", policy_path(p), err);
 			goto out;
 		}
+		if ((g.cache = cache_new(policy_cache(p)->ttl)) == NULL) {
+			log_error("refusing to start: out of memory");
+			goto out;
+		}
 		if (g.paging.ephemeral && !check)
 			log_warn("no [gateway] paging_key_file and no client secret: a nextLink "
 				 "works only in the process that issued it");
@@ -338,6 +342,7 @@ int gateway_main(int argc, char **argv, const char *progname, unsigned flags, un
 		log_info("stopping on SIGTERM");
 	status = 0;
 out:
+	cache_free(g.cache);
 	kv_client_free(g.kv);
 	pagetoken_key_free(&g.paging);
 	policy_free(p);

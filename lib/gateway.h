@@ -13,6 +13,7 @@
 #define KVGATE_GATEWAY_H
 
 #include <stdbool.h>
+#include "cache.h"
 #include "kv.h"
 #include "pagetoken.h"
 #include "policy.h"
@@ -35,6 +36,7 @@ struct gateway {
 	const struct policy *policy;
 	struct kv_client *kv;          /* NULL for programs that never call the vault */
 	struct pagetoken_key paging;   /* seals the $skiptoken of nextLinks */
+	struct cache *cache;           /* secrets fetched, for [cache] ttl; NULL: none */
 };
 
 /* A program's route: fill r for req. r has been initialised. */

@@ -100,6 +100,30 @@ static int rewrite_ids(struct json_object *obj, const char *origin, char *name)
 	return 0;
 }
 
+/* Whether a list item is enabled. A disabled secret or version answers 404
+ * like a missing one, so lists leave it out too: otherwise a caller could
+ * tell "disabled" from "missing". */
+static bool item_enabled(struct json_object *it)
+{
+	struct json_object *attrs, *en;
+
+	if (!json_object_object_get_ex(it, "attributes", &attrs) ||
+	    !json_object_object_get_ex(attrs, "enabled", &en))
+		return true;
+	return !json_object_is_type(en, json_type_boolean) || json_object_get_boolean(en);
+}
+
+bool shape_list_empty(struct json_object *page)
+{
+	struct json_object *value, *next;
+
+	if (!json_object_object_get_ex(page, "value", &value) ||
+	    json_object_array_length(value) > 0)
+		return false;
+	return !json_object_object_get_ex(page, "nextLink", &next) ||
+	       json_object_is_type(next, json_type_null);
+}
+
 int shape_bundle(struct json_object *bundle, const char *origin)
 {
 	char name[ROUTE_NAME_MAX + 1];
@@ -146,7 +170,7 @@ int shape_list(struct json_object *page, const struct policy *p, const char *ori
 
 		if (!json_object_is_type(it, json_type_object) || rewrite_ids(it, origin, name) != 0)
 			continue;
-		if (!policy_secret_visible(p, name))
+		if (!policy_secret_visible(p, name) || !item_enabled(it))
 			continue;
 		if (r->kind == ROUTE_VERSIONS && strcasecmp(name, r->name) != 0)
 			continue;

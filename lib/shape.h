@@ -12,6 +12,7 @@
 #ifndef KVGATE_SHAPE_H
 #define KVGATE_SHAPE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <json-c/json.h>
 #include "pagetoken.h"
@@ -30,13 +31,17 @@ int shape_parse_id(const char *id, char *name, char *version);
  * (the bundle is then not a bundle: no string id). */
 int shape_bundle(struct json_object *bundle, const char *origin);
 
+/* Whether a shaped page is the whole list and empty: no items, no next. */
+bool shape_list_empty(struct json_object *page);
+
 /* The scope a paging token is sealed for: "secrets" for the list of
  * secrets, "versions:{name}" (lower-cased) for one secret's versions. */
 void shape_scope(const struct route *r, char *scope, size_t len);
 
 /*
  * Rewrite a SecretListResult page in place: drop items whose name the policy
- * hides (or whose id does not parse), rewrite the ids, and replace nextLink
+ * hides, disabled items (they answer 404 like missing ones), and items whose
+ * id does not parse, rewrite the ids, and replace nextLink
  * with a link to the gateway ({origin}{base_path}/secrets[/{name}/versions]
  * ?api-version=…&$skiptoken=…[&maxresults=…]), the token being the vault's
  * nextLink sealed with key for this list, or null on the last page.
