@@ -79,12 +79,22 @@ enum key_type {
 /* A check returns NULL when s is acceptable, else a phrase saying why not. */
 typedef const char *(*check_fn)(const char *s);
 
+/*
+ * One key. Every key must be written in the file (its line may have an
+ * empty value where empty_allowed() says so), except an optional one, which
+ * takes def when its line is left out. For a required key def is only the
+ * documented value (design.md, README.md, etc/kvgate.ini): it is never
+ * applied, and the messages suggest it. Keys that issues add after
+ * design.md's contract are optional, so existing files keep loading.
+ */
 struct key {
 	const char *section;
 	const char *name;
 	enum key_type type;
 	long min, max;            /* KEY_INT bounds */
-	const char *def;          /* the default, written as in the file; NULL: required */
+	const char *def;          /* the documented value, as written in the file; NULL: none */
+	const char *example;      /* what messages suggest when not def (NULL: def) */
+	bool optional;            /* may be left out, and then takes def (never NULL) */
 	size_t off;               /* where the value lives in struct policy */
 	check_fn check;           /* KEY_STRING value, KEY_LIST item */
 	const char *const *names; /* KEY_ENUM values, in enum order, NULL-terminated */
@@ -120,9 +130,12 @@ static const char *const sections[] = {"gateway", "vault", "identity", "cors", "
 #define OFF(m) offsetof(struct policy, m)
 
 /*
- * Every key of the policy. The defaults are parsed by the same code as the
- * file's values, so a default can never bypass a rule. design.md lists these
- * keys as a contract: add keys, never rename them.
+ * Every key of the policy. design.md lists these keys as a contract: add
+ * keys, never rename them; a key added later is .optional. The defaults of
+ * optional keys are parsed by the same code as the file's values, so a
+ * default can never bypass a rule (test_policy checks every documented value
+ * loads). [secrets] allow has an example narrower than its documented `*`:
+ * a message must not talk an operator into exposing every secret.
  */
 /* clang-format off */
 static const struct key keys[] = {
@@ -131,9 +144,10 @@ static const struct key keys[] = {
 	{.section = "gateway", .name = "public_url", .type = KEY_ORIGIN, .def = "",
 	 .off = OFF(gateway.public_url)},
 	{.section = "gateway", .name = "paging_key_file", .type = KEY_PATH, .def = "",
-	 .off = OFF(gateway.paging_key_file)},
+	 .optional = true, .off = OFF(gateway.paging_key_file)},
 
-	{.section = "vault", .name = "url", .type = KEY_URL, .def = NULL, .off = OFF(vault.url)},
+	{.section = "vault", .name = "url", .type = KEY_URL, .def = NULL,
+	 .example = "https://NAME.vault.azure.net", .off = OFF(vault.url)},
 	{.section = "vault", .name = "api_version", .type = KEY_STRING, .def = "7.6",
 	 .off = OFF(vault.api_version), .check = check_api_version},
 	{.section = "vault", .name = "ca_file", .type = KEY_PATH, .def = "", .off = OFF(vault.ca_file)},
@@ -166,7 +180,7 @@ static const struct key keys[] = {
 	{.section = "cors", .name = "max_age", .type = KEY_INT, .min = 0, .max = 86400, .def = "600",
 	 .off = OFF(cors.max_age)},
 
-	{.section = "secrets", .name = "allow", .type = KEY_LIST, .def = "*",
+	{.section = "secrets", .name = "allow", .type = KEY_LIST, .def = "*", .example = "spa-*",
 	 .off = OFF(secrets.allow), .check = check_glob},
 	{.section = "secrets", .name = "deny", .type = KEY_LIST, .def = "", .off = OFF(secrets.deny),
 	 .check = check_glob},
@@ -768,9 +782,23 @@ static bool load_list(struct load *ld, const struct key *k, const char *v, struc
 	return ok;
 }
 
+/* What messages suggest writing for k: its example, else its documented
+ * value. */
+static const char *suggestion(const struct key *k)
+{
+	return k->example != NULL ? k->example : k->def != NULL ? k->def : "VALUE";
+}
+
+/* Whether `key =` is accepted for k: for every list (an empty list), and
+ * where the documented value is empty. */
+static bool empty_allowed(const struct key *k)
+{
+	return k->type == KEY_LIST || (k->def != NULL && *k->def == '\0');
+}
+
 /*
- * Parse v, the value of key k (from the file or the default), into the
- * policy. Reports and returns false when v is refused.
+ * Parse v, the value of key k (from the file, or an optional key's
+ * default), into the policy. Reports and returns false when v is refused.
  */
 static bool load_value(struct load *ld, const struct key *k, const char *v)
 {
@@ -780,9 +808,14 @@ static bool load_value(struct load *ld, const struct key *k, const char *v)
 	long n;
 	bool b;
 
-	if (*v == '\0' && k->def != NULL && *k->def != '\0' && k->type != KEY_LIST) {
-		key_error(ld, k->section, k->name,
-		          "is empty; remove the line to use the default (%s)", k->def);
+	if (*v == '\0' && !empty_allowed(k)) {
+		if (k->optional)
+			key_error(ld, k->section, k->name,
+			          "is empty; remove the line to use the default (%s)", k->def);
+		else
+			key_error(ld, k->section, k->name,
+			          "is empty; give it a value, as in `%s = %s`", k->name,
+			          suggestion(k));
 		return false;
 	}
 	switch (k->type) {
@@ -793,10 +826,6 @@ static bool load_value(struct load *ld, const struct key *k, const char *v)
 		}
 		return store(ld, k, f, v);
 	case KEY_URL:
-		if (*v == '\0') {
-			key_error(ld, k->section, k->name, "is required, but empty");
-			return false;
-		}
 		if ((why = url_check(v, &norm)) != NULL) {
 			key_error(ld, k->section, k->name, "\"%s\" %s", show(sh, v), why);
 			return false;
@@ -1275,9 +1304,27 @@ static void check_cross(struct load *ld)
 }
 
 /*
+ * Report the required key k as missing from the file, after its section
+ * when the whole section is missing (once per section, just before the
+ * first of its keys). Each line says what to write, so the fix is obvious.
+ */
+static void report_missing(struct load *ld, const struct key *k, bool *section_reported)
+{
+	const char *v = suggestion(k);
+	int s = section_index(k->section);
+
+	if (s >= 0 && !section_reported[s] && !iniparser_find_entry(ld->dict, k->section)) {
+		section_reported[s] = true;
+		file_error(ld, "[%s]: missing section; add it, with each of its keys", k->section);
+	}
+	key_error(ld, k->section, k->name, "missing; add `%s =%s%s`", k->name, *v ? " " : "", v);
+}
+
+/*
  * Load the policy: read the file, scan it, let iniparser read it, then take
- * every key of the table from iniparser (or its default) and check the rules
- * between keys. All problems are reported; any problem means no policy.
+ * every key of the table from iniparser (an optional key left out takes its
+ * default; a required one is an error) and check the rules between keys.
+ * All problems are reported; any problem means no policy.
  */
 int policy_load(const char *path, struct policy **out, struct strlist *errors)
 {
@@ -1286,6 +1333,7 @@ int policy_load(const char *path, struct policy **out, struct strlist *errors)
 	const char *v;
 	size_t len;
 	int scan_count;
+	bool section_reported[NSECTIONS] = {false};
 
 	*out = NULL;
 	memset(&ld, 0, sizeof(ld));
@@ -1330,8 +1378,8 @@ int policy_load(const char *path, struct policy **out, struct strlist *errors)
 
 		snprintf(ikey, sizeof(ikey), "%s:%s", k->section, k->name);
 		if ((v = iniparser_getstring(ld.dict, ikey, NULL)) == NULL) {
-			if (k->def == NULL) {
-				key_error(&ld, k->section, k->name, "is required, but not set");
+			if (!k->optional) {
+				report_missing(&ld, k, section_reported);
 				ld.failed[i] = true;
 				continue;
 			}

@@ -18,6 +18,7 @@
 #include "../../lib/identity.c"
 #include "canned.h"
 #include "policy.h"
+#include "policy_ini.h"
 #include "tap.h"
 
 #define TENANT "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -56,24 +57,23 @@ static void put(const char *name, const char *text)
 	}
 }
 
-/* Load a policy whose [identity] section is `identity` (authority_host
- * defaults to the canned server on port). Returns NULL and prints the
- * problems on failure. */
+/* Load a complete policy (policy_ini.h) whose [identity] keys are set by
+ * `identity` (the others at their documented values; authority_host is the
+ * canned server on port). Returns NULL and prints the problems on failure. */
 static struct policy *load(int port, const char *identity)
 {
-	char ini[2048], path[128];
+	char changes[2048], path[128], *ini;
 	struct strlist errors = {0};
 	struct policy *p = NULL;
 
-	snprintf(ini, sizeof(ini),
-	         "[gateway]\nbase_path = /api\n"
-	         "[vault]\nurl = http://127.0.0.1:%d\napi_version = 7.6\ntimeout_ms = 2000\n"
+	snprintf(changes, sizeof(changes),
+	         "[vault]\nurl = http://127.0.0.1:%d\ntimeout_ms = 2000\n"
 	         "[identity]\n%s%s%d\n"
-	         "[cors]\nallowed_origins = https://app.example\n"
-	         "[secrets]\nallow = *\n"
-	         "[cache]\nttl = 60\n",
+	         "[cors]\nallowed_origins = https://app.example\n",
 	         port, identity, "authority_host = http://127.0.0.1:", port);
+	ini = policy_ini(changes);
 	put("kvgate.ini", ini);
+	free(ini);
 	snprintf(path, sizeof(path), "%s/kvgate.ini", dir);
 	if (policy_load(path, &p, &errors) != 0)
 		for (size_t i = 0; i < errors.n; i++)

@@ -16,6 +16,7 @@
 
 #include "../../lib/kv.c"
 #include "canned.h"
+#include "policy_ini.h"
 #include "tap.h"
 
 #define TENANT "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -72,20 +73,21 @@ static void put(const char *name, const char *text)
 static struct kv_client *client(const char *vault_url, int token_port, long timeout_ms,
                                 long max_retries, struct policy **pp)
 {
-	char ini[2048], path[128], err[256];
+	char changes[2048], path[128], err[256], *ini;
 	struct strlist errors = {0};
 	struct policy *p = NULL;
 	struct kv_client *c = NULL;
 
 	put("secret", "not-the-real-secret\n");
-	snprintf(ini, sizeof(ini),
-	         "[gateway]\nbase_path = /api\n"
-	         "[vault]\nurl = %s\napi_version = 7.6\ntimeout_ms = %ld\nmax_retries = %ld\n"
+	snprintf(changes, sizeof(changes),
+	         "[vault]\nurl = %s\ntimeout_ms = %ld\nmax_retries = %ld\n"
 	         "[identity]\nmethod = client_secret\ntenant_id = " TENANT "\nclient_id = " CLIENT
 	         "\nclient_secret_file = %s/secret\nauthority_host = http://127.0.0.1:%d\n"
 	         "[secrets]\nallow = *\n",
 	         vault_url, timeout_ms, max_retries, dir, token_port);
+	ini = policy_ini(changes); /* every other key at its documented value */
 	put("kvgate.ini", ini);
+	free(ini);
 	snprintf(path, sizeof(path), "%s/kvgate.ini", dir);
 	if (policy_load(path, &p, &errors) != 0) {
 		for (size_t i = 0; i < errors.n; i++)

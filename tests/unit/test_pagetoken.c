@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "policy_ini.h"
 #include "tap.h"
 
 #define B64URL "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -66,14 +67,17 @@ static void put(const char *path, const void *data, size_t len)
 	}
 }
 
-/* Write text to dir/policy.ini and load it. Returns the policy, or NULL;
- * the error lines go to errors when it is not NULL, else are printed. */
-static struct policy *load(const char *text, struct strlist *errors)
+/* Write a complete policy (policy_ini.h) with changes to dir/policy.ini
+ * and load it. Returns the policy, or NULL; the error lines go to errors
+ * when it is not NULL, else are printed. */
+static struct policy *load(const char *changes, struct strlist *errors)
 {
 	struct strlist own = {0};
 	struct policy *p = NULL;
+	char *text = policy_ini(changes);
 
 	put(tmp("policy.ini"), text, strlen(text));
+	free(text);
 	if (policy_load(tmp("policy.ini"), &p, errors ? errors : &own) != 0)
 		p = NULL;
 	for (size_t i = 0; errors == NULL && i < own.n; i++)

@@ -25,6 +25,7 @@
 #include "kv.h"
 #include "pagetoken.h"
 #include "policy.h"
+#include "policy_ini.h"
 #include "route.h"
 #include "shape.h"
 #include "tap.h"
@@ -165,9 +166,11 @@ static void load_reference(void)
 
 static char tmpdir[64];
 
-static struct policy *load_policy(const char *ini)
+/* Load a complete policy (policy_ini.h) with changes: every key not named
+ * there at its documented value. */
+static struct policy *load_policy(const char *changes)
 {
-	char path[128];
+	char path[128], *ini;
 	struct strlist errors = {0};
 	struct policy *p = NULL;
 	FILE *f;
@@ -175,7 +178,9 @@ static struct policy *load_policy(const char *ini)
 	snprintf(path, sizeof(path), "%s/policy.ini", tmpdir);
 	if ((f = fopen(path, "w")) == NULL)
 		return NULL;
+	ini = policy_ini(changes);
 	fputs(ini, f);
+	free(ini);
 	fclose(f);
 	if (policy_load(path, &p, &errors) != 0 || p == NULL) {
 		for (size_t i = 0; i < errors.n; i++)
@@ -583,17 +588,23 @@ static void test_list(void)
 
 		json_object_deep_copy(orig, &page, NULL);
 		ov = page_value(orig);
-		for (size_t j = 0; j < json_object_array_length(ov); j++)
-			if (strncasecmp(id_name(str(json_object_array_get_idx(ov, j), "id")),
-			                "test", 4) != 0)
+		for (size_t j = 0; j < json_object_array_length(ov); j++) {
+			struct json_object *it = json_object_array_get_idx(ov, j), *a, *en;
+			bool enabled = !json_object_object_get_ex(it, "attributes", &a) ||
+			               !json_object_object_get_ex(a, "enabled", &en) ||
+			               json_object_get_boolean(en);
+
+			if (enabled && strncasecmp(id_name(str(it, "id")), "test", 4) != 0)
 				want++;
+		}
 		r = list_route("", 0);
 		ok(shape_list(page, p, ORIGIN, &r, &pkey) == 0, "page %zu: shaped", i);
 		v = page_value(page);
 		n = v != NULL ? json_object_array_length(v) : 0;
 		ok(n == want,
-		   "page %zu: the %zu visible items of %zu are kept, hidden ones dropped", i, want,
-		   json_object_array_length(ov));
+		   "page %zu: the %zu visible, enabled items of %zu are kept, hidden and disabled "
+		   "ones dropped",
+		   i, want, json_object_array_length(ov));
 		/* Each kept item: id at the gateway, name visible, the rest
 		 * unchanged from the recorded item of the same name. */
 		for (size_t j = 0; j < n; j++) {
