@@ -24,6 +24,7 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "jsonparse.h"
 #include "identity.h"
 
 /* What Key Vault tokens are requested for. */
@@ -415,39 +416,6 @@ static enum identity_err identity_form(const struct identity *id, struct identit
 	return IDENTITY_ECONFIG;
 }
 
-/*
- * Parse a whole buffer as one JSON value (strict RFC 8259, valid UTF-8,
- * nesting at most IDENTITY_JSON_DEPTH, nothing but white space after it).
- * Returns a new reference, or NULL.
- */
-static struct json_object *identity_parse_json(const struct buf *b)
-{
-	struct json_tokener *tok;
-	struct json_object *j;
-	size_t end;
-
-	if (b->data == NULL || b->len == 0 || b->len > INT_MAX)
-		return NULL;
-	if ((tok = json_tokener_new_ex(IDENTITY_JSON_DEPTH)) == NULL)
-		return NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	j = json_tokener_parse_ex(tok, b->data, (int)b->len);
-	if (j != NULL && json_tokener_get_error(tok) == json_tokener_success) {
-		end = json_tokener_get_parse_end(tok);
-		while (end < b->len && strchr(" \t\r\n", b->data[end]) != NULL)
-			end++;
-		if (end != b->len) {
-			json_object_put(j);
-			j = NULL;
-		}
-	} else {
-		json_object_put(j);
-		j = NULL;
-	}
-	json_tokener_free(tok);
-	return j;
-}
-
 /* Whether t looks like an access token: 1..IDENTITY_TOKEN_MAX visible ASCII
  * characters (a JWT is base64url and dots). It goes into an HTTP header, so
  * no space or control character may pass. */
@@ -495,7 +463,8 @@ static enum identity_err identity_take_token(struct identity *id, const struct b
 	const char *t;
 	long life, margin;
 
-	if ((j = identity_parse_json(body)) == NULL || !json_object_is_type(j, json_type_object)) {
+	if ((j = jsonparse_strict(body, IDENTITY_JSON_DEPTH)) == NULL ||
+	    !json_object_is_type(j, json_type_object)) {
 		identity_say(detail, dlen, "HTTP 200 with no JSON object");
 		goto out;
 	}
@@ -540,7 +509,7 @@ out:
 static enum identity_err identity_map_status(const struct http_response *r, char *detail,
                                              size_t dlen)
 {
-	struct json_object *j = identity_parse_json(&r->body), *v;
+	struct json_object *j = jsonparse_strict(&r->body, IDENTITY_JSON_DEPTH), *v;
 	char code[IDENTITY_CODE_MAX + 1] = "", aadsts[32] = "";
 	enum identity_err err;
 	const char *s;

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "jsonparse.h"
 #include "http.h"
 #include "identity.h"
 #include "kv.h"
@@ -435,39 +436,6 @@ static long kv_retry_after(const char *v)
 	return secs > KV_RETRY_AFTER_MAX ? KV_RETRY_AFTER_MAX : secs;
 }
 
-/*
- * Parse a whole buffer as one JSON value (strict RFC 8259, valid UTF-8,
- * nesting at most KV_JSON_DEPTH, nothing but white space after it).
- * Returns a new reference, or NULL.
- */
-static struct json_object *kv_parse_json(const struct buf *b)
-{
-	struct json_tokener *tok;
-	struct json_object *j;
-	size_t end;
-
-	if (b->data == NULL || b->len == 0 || b->len > INT_MAX)
-		return NULL;
-	if ((tok = json_tokener_new_ex(KV_JSON_DEPTH)) == NULL)
-		return NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	j = json_tokener_parse_ex(tok, b->data, (int)b->len);
-	if (j != NULL && json_tokener_get_error(tok) == json_tokener_success) {
-		end = json_tokener_get_parse_end(tok);
-		while (end < b->len && strchr(" \t\r\n", b->data[end]) != NULL)
-			end++;
-		if (end != b->len) {
-			json_object_put(j);
-			j = NULL;
-		}
-	} else {
-		json_object_put(j);
-		j = NULL;
-	}
-	json_tokener_free(tok);
-	return j;
-}
-
 /* The string member key of object o, or NULL. */
 static const char *kv_member_string(struct json_object *o, const char *key)
 {
@@ -483,7 +451,7 @@ static const char *kv_member_string(struct json_object *o, const char *key)
  * {"error":{"code","message","innererror":{"code"}}}, when the body is one. */
 static void kv_read_envelope(const struct buf *body, struct kv_error *e)
 {
-	struct json_object *j = kv_parse_json(body), *err = NULL, *inner = NULL;
+	struct json_object *j = jsonparse_strict(body, KV_JSON_DEPTH), *err = NULL, *inner = NULL;
 	const char *s;
 
 	if (j == NULL || !json_object_is_type(j, json_type_object) ||
@@ -510,7 +478,7 @@ out:
 static enum kv_err kv_parse(const struct buf *body, enum kv_shape shape, struct json_object **out,
                             struct kv_error *e)
 {
-	struct json_object *j = kv_parse_json(body), *v;
+	struct json_object *j = jsonparse_strict(body, KV_JSON_DEPTH), *v;
 	bool good;
 
 	if (j == NULL || !json_object_is_type(j, json_type_object)) {
