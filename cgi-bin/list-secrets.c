@@ -13,8 +13,7 @@
 #include "log.h"
 #include "shape.h"
 
-static void list_secrets(struct gateway *g, const struct gateway_request *req,
-			 struct response *r)
+static void list_secrets(struct gateway *g, const struct gateway_request *req, struct response *r)
 {
 	const char *name = req->route.kind == ROUTE_VERSIONS ? req->route.name : NULL;
 	struct json_object *page = NULL;
@@ -62,5 +61,5 @@ out:
 int main(int argc, char **argv)
 {
 	return gateway_main(argc, argv, "list-secrets", GATEWAY_VAULT,
-			    (1u << ROUTE_LIST) | (1u << ROUTE_VERSIONS), list_secrets);
+	                    (1u << ROUTE_LIST) | (1u << ROUTE_VERSIONS), list_secrets);
 }

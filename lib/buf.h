@@ -37,8 +37,7 @@ enum buf_err buf_append(struct buf *b, const void *p, size_t n);
 enum buf_err buf_puts(struct buf *b, const char *s);
 
 /* Append printf-formatted text. */
-enum buf_err buf_printf(struct buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+enum buf_err buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 enum buf_err buf_vprintf(struct buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 

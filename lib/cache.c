@@ -13,10 +13,10 @@
 
 struct entry {
 	char key[ROUTE_NAME_MAX + 1 + ROUTE_VERSION_LEN + 1]; /* "name/version", lower case */
-	char *json;    /* the vault's answer; NULL when the slot is free */
+	char *json; /* the vault's answer; NULL when the slot is free */
 	size_t len;
-	long expires;  /* clock value after which the entry is stale */
-	long used;     /* clock value of the last hit, for LRU eviction */
+	long expires;      /* clock value after which the entry is stale */
+	long used;         /* clock value of the last hit, for LRU eviction */
 	unsigned long seq; /* tie-break for entries used in the same second */
 };
 
@@ -138,7 +138,7 @@ void cache_put(struct cache *c, const char *name, const char *version, struct js
 			if (now >= x->expires)
 				e = x;
 			else if (victim == NULL || x->used < victim->used ||
-				 (x->used == victim->used && x->seq < victim->seq))
+			         (x->used == victim->used && x->seq < victim->seq))
 				victim = x;
 		}
 		if (e == NULL)

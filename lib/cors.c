@@ -101,8 +101,7 @@ bool cors_origin_valid(const char *s)
 	return true;
 }
 
-bool cors_origin_allowed(const struct policy_cors *c, const char *origin,
-			 const char *self_origin)
+bool cors_origin_allowed(const struct policy_cors *c, const char *origin, const char *self_origin)
 {
 	if (!cors_origin_valid(origin))
 		return false;
@@ -134,7 +133,7 @@ static int allow_origin(const struct policy_cors *c, const char *origin, struct 
 }
 
 enum cors_verdict cors_actual(const struct policy_cors *c, const char *origin,
-			      const char *self_origin, struct response *r)
+                              const char *self_origin, struct response *r)
 {
 	struct buf b;
 	int rc = 0;
@@ -180,8 +179,7 @@ static bool header_allowed(const struct policy_cors *c, const char *name)
  * with optional white space and empty elements. One pass over a bounded
  * string: hostile input (thousands of commas) costs linear time.
  */
-static bool request_headers_allowed(const struct policy_cors *c, const char *acrh,
-				    struct buf *out)
+static bool request_headers_allowed(const struct policy_cors *c, const char *acrh, struct buf *out)
 {
 	char name[128];
 	const char *p = acrh;
@@ -209,7 +207,8 @@ static bool request_headers_allowed(const struct policy_cors *c, const char *acr
 			return false; /* white space inside a name */
 		if (!header_allowed(c, name))
 			return false;
-		if ((out->len > 0 && buf_puts(out, ", ") != BUF_OK) || buf_puts(out, name) != BUF_OK)
+		if ((out->len > 0 && buf_puts(out, ", ") != BUF_OK) ||
+		    buf_puts(out, name) != BUF_OK)
 			return false;
 	}
 	return true;
@@ -228,8 +227,8 @@ static bool method_allowed(const struct policy_cors *c, const char *m)
 }
 
 enum cors_verdict cors_preflight(const struct policy_cors *c, const char *origin,
-				 const char *self_origin, const char *acrm, const char *acrh,
-				 struct response *r)
+                                 const char *self_origin, const char *acrm, const char *acrh,
+                                 struct response *r)
 {
 	enum cors_verdict v = CORS_ALLOWED;
 	struct buf hdrs, methods;

@@ -38,8 +38,7 @@ bool cors_origin_valid(const char *s);
 /* Whether origin may read answers: it is self_origin (the gateway's own
  * origin, may be NULL), or listed in allowed_origins, or allowed_origins holds
  * "*". */
-bool cors_origin_allowed(const struct policy_cors *c, const char *origin,
-			 const char *self_origin);
+bool cors_origin_allowed(const struct policy_cors *c, const char *origin, const char *self_origin);
 
 /*
  * An actual (non-preflight) request. origin is the Origin header or NULL.
@@ -47,7 +46,7 @@ bool cors_origin_allowed(const struct policy_cors *c, const char *origin,
  * Access-Control-Allow-Origin, -Allow-Credentials and -Expose-Headers.
  */
 enum cors_verdict cors_actual(const struct policy_cors *c, const char *origin,
-			      const char *self_origin, struct response *r);
+                              const char *self_origin, struct response *r);
 
 /*
  * A preflight: OPTIONS with Origin and a non-empty
@@ -59,8 +58,8 @@ enum cors_verdict cors_actual(const struct policy_cors *c, const char *origin,
  * headers, lower-cased), -Max-Age and -Allow-Credentials.
  */
 enum cors_verdict cors_preflight(const struct policy_cors *c, const char *origin,
-				 const char *self_origin, const char *acrm, const char *acrh,
-				 struct response *r);
+                                 const char *self_origin, const char *acrm, const char *acrh,
+                                 struct response *r);
 
 /* A short phrase for logs: "origin not allowed". */
 const char *cors_strverdict(enum cors_verdict v);

@@ -80,10 +80,10 @@ static int self_origin(const struct policy *p, FCGX_ParamArray envp, char *out, 
 	v6 = strchr(name, ':') != NULL && name[0] != '[';
 	if (port != NULL && strcmp(port, tls ? "443" : "80") != 0)
 		snprintf(out, len, "%s://%s%s%s:%s", tls ? "https" : "http", v6 ? "[" : "", name,
-			 v6 ? "]" : "", port);
+		         v6 ? "]" : "", port);
 	else
 		snprintf(out, len, "%s://%s%s%s", tls ? "https" : "http", v6 ? "[" : "", name,
-			 v6 ? "]" : "");
+		         v6 ? "]" : "");
 	for (i = 0; out[i] != '\0'; i++)
 		if (out[i] >= 'A' && out[i] <= 'Z')
 			out[i] = (char)(out[i] + 32);
@@ -101,7 +101,7 @@ void gateway_kv_error(struct response *r, const struct kv_error *e, const char *
 		/* Missing and disabled read the same, as a denied name does:
 		 * the message is kvgate's own, never the vault's. */
 		snprintf(msg, sizeof(msg),
-			 "A secret with (name/id) %s was not found in this key vault.", name);
+		         "A secret with (name/id) %s was not found in this key vault.", name);
 		response_error(r, 404, "SecretNotFound", msg);
 		return;
 	case KV_ETHROTTLED:
@@ -110,9 +110,9 @@ void gateway_kv_error(struct response *r, const struct kv_error *e, const char *
 		snprintf(secs, sizeof(secs), "%ld", retry);
 		response_header(r, "Retry-After", secs);
 		response_error(r, 503, "ServiceUnavailable",
-			       e->err == KV_ETHROTTLED
-				   ? "The vault is throttling requests; retry later."
-				   : "The vault cannot be reached; retry later.");
+		               e->err == KV_ETHROTTLED
+		                   ? "The vault is throttling requests; retry later."
+		                   : "The vault cannot be reached; retry later.");
 		break;
 	case KV_ETIMEOUT:
 		response_error(r, 504, "GatewayTimeout", "The vault did not answer in time.");
@@ -125,21 +125,21 @@ void gateway_kv_error(struct response *r, const struct kv_error *e, const char *
 		break;
 	case KV_EIDENTITY:
 		response_error(r, 502, "BadGateway",
-			       "The gateway could not authenticate to the vault.");
+		               "The gateway could not authenticate to the vault.");
 		break;
 	default:
 		response_error(r, 502, "BadGateway", "The vault gave an unexpected answer.");
 		break;
 	}
 	log_error("vault call failed: %s (HTTP %ld%s%s%s%s): %s", kv_strerror(e->err), e->status,
-		  e->code[0] ? " " : "", e->code, e->inner[0] ? "/" : "", e->inner, e->message);
+	          e->code[0] ? " " : "", e->code, e->inner[0] ? "/" : "", e->inner, e->message);
 }
 
 /* The answer to OPTIONS, from any program: a CORS preflight when it carries
  * Origin and Access-Control-Request-Method, else the methods the API
  * allows. */
 static void answer_options(const struct policy *p, const struct gateway_request *req,
-			   struct response *r)
+                           struct response *r)
 {
 	const struct policy_cors *c = policy_cors(p);
 	enum cors_verdict v;
@@ -151,11 +151,12 @@ static void answer_options(const struct policy *p, const struct gateway_request 
 			return;
 		}
 		log_warn("preflight refused: %s (origin %s, method %s)", cors_strverdict(v),
-			 req->origin, req->acrm);
-		response_error(r, 403, "Forbidden",
-			       v == CORS_ORIGIN_DENIED
-				   ? "The origin is not allowed."
-				   : "The preflight asks for a method or header that is not allowed.");
+		         req->origin, req->acrm);
+		response_error(
+		    r, 403, "Forbidden",
+		    v == CORS_ORIGIN_DENIED
+		        ? "The origin is not allowed."
+		        : "The preflight asks for a method or header that is not allowed.");
 		return;
 	}
 	v = cors_actual(c, req->origin, req->self_origin, r);
@@ -169,8 +170,8 @@ static void answer_options(const struct policy *p, const struct gateway_request 
 }
 
 /* One request: the checks all routes share, then the program's handler. */
-static void serve(struct gateway *g, FCGX_ParamArray envp, unsigned kinds,
-		  gateway_handler handler, struct response *r, bool *head)
+static void serve(struct gateway *g, FCGX_ParamArray envp, unsigned kinds, gateway_handler handler,
+                  struct response *r, bool *head)
 {
 	struct gateway_request req;
 	char origin[CORS_ORIGIN_MAX + 1], msg[256];
@@ -196,7 +197,8 @@ static void serve(struct gateway *g, FCGX_ParamArray envp, unsigned kinds,
 
 	if (strcmp(req.method, "OPTIONS") == 0) {
 		if (!route_under_base(req.uri, policy_gateway(g->policy)->base_path)) {
-			response_error(r, 400, "BadParameter", "The request path is not under the API.");
+			response_error(r, 400, "BadParameter",
+			               "The request path is not under the API.");
 			return;
 		}
 		answer_options(g->policy, &req, r);
@@ -207,7 +209,7 @@ static void serve(struct gateway *g, FCGX_ParamArray envp, unsigned kinds,
 	if (cors_actual(policy_cors(g->policy), req.origin, req.self_origin, r) ==
 	    CORS_ORIGIN_DENIED) {
 		log_warn("request refused: origin %s not allowed (%s %s)", req.origin, req.method,
-			 req.uri);
+		         req.uri);
 		response_error(r, 403, "Forbidden", "The origin is not allowed.");
 		return;
 	}
@@ -216,15 +218,17 @@ static void serve(struct gateway *g, FCGX_ParamArray envp, unsigned kinds,
 		response_error(r, 405, "MethodNotAllowed", "The method is not allowed.");
 		return;
 	}
-	re = route_parse(req.uri, policy_gateway(g->policy)->base_path, &req.route, msg, sizeof(msg));
+	re = route_parse(req.uri, policy_gateway(g->policy)->base_path, &req.route, msg,
+	                 sizeof(msg));
 	if (re != ROUTE_OK) {
 		log_info("bad request: %s (%s)", route_strerror(re), req.uri);
 		response_error(r, 400, "BadParameter", msg);
 		return;
 	}
 	if ((kinds & (1u << req.route.kind)) == 0) {
-		log_error("request for %s reached the wrong program: check the web server's routing",
-			  req.uri);
+		log_error(
+		    "request for %s reached the wrong program: check the web server's routing",
+		    req.uri);
 		response_error(r, 400, "BadParameter", "The route is not served here.");
 		return;
 	}
@@ -253,7 +257,7 @@ static void emit(struct response *r, bool head, FCGX_Stream *out)
 }
 
 static void handle(struct gateway *g, FCGX_ParamArray envp, FCGX_Stream *out, unsigned kinds,
-		   gateway_handler handler)
+                   gateway_handler handler)
 {
 	struct response r;
 	bool head = false;
@@ -265,7 +269,7 @@ static void handle(struct gateway *g, FCGX_ParamArray envp, FCGX_Stream *out, un
 }
 
 int gateway_main(int argc, char **argv, const char *progname, unsigned flags, unsigned kinds,
-		 gateway_handler handler)
+                 gateway_handler handler)
 {
 	struct gateway g;
 	struct policy *p = NULL;
@@ -286,7 +290,7 @@ int gateway_main(int argc, char **argv, const char *progname, unsigned flags, un
 		for (size_t i = 0; i < errors.n; i++)
 			log_error("%s", errors.v[i]);
 		log_error("refusing to start: the policy has %zu problem%s", errors.n,
-			  errors.n == 1 ? "" : "s");
+		          errors.n == 1 ? "" : "s");
 		goto out;
 	}
 	g.policy = p;
@@ -312,7 +316,7 @@ int gateway_main(int argc, char **argv, const char *progname, unsigned flags, un
 		}
 		if (g.paging.ephemeral && !check)
 			log_warn("no [gateway] paging_key_file and no client secret: a nextLink "
-				 "works only in the process that issued it");
+			         "works only in the process that issued it");
 	}
 	if (check) {
 		printf("%s: policy OK\n", policy_path(p));

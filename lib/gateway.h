@@ -34,14 +34,14 @@ struct gateway_request {
 
 struct gateway {
 	const struct policy *policy;
-	struct kv_client *kv;          /* NULL for programs that never call the vault */
-	struct pagetoken_key paging;   /* seals the $skiptoken of nextLinks */
-	struct cache *cache;           /* secrets fetched, for [cache] ttl; NULL: none */
+	struct kv_client *kv;        /* NULL for programs that never call the vault */
+	struct pagetoken_key paging; /* seals the $skiptoken of nextLinks */
+	struct cache *cache;         /* secrets fetched, for [cache] ttl; NULL: none */
 };
 
 /* A program's route: fill r for req. r has been initialised. */
 typedef void (*gateway_handler)(struct gateway *g, const struct gateway_request *req,
-				struct response *r);
+                                struct response *r);
 
 enum gateway_flags {
 	GATEWAY_VAULT = 1 << 0, /* the program needs a Key Vault client */
@@ -56,7 +56,7 @@ enum gateway_flags {
  * policy and the identity settings, and exits 0 or 1.
  */
 int gateway_main(int argc, char **argv, const char *progname, unsigned flags, unsigned kinds,
-		 gateway_handler handler);
+                 gateway_handler handler);
 
 /* Answer r from a Key Vault error: the one place where upstream failures
  * become HTTP statuses (404 for missing and disabled alike, 503 with

@@ -31,11 +31,11 @@ struct http_options {
 };
 
 struct http_response {
-	long status;          /* HTTP status, 0 when none was received */
-	struct buf body;      /* capped */
-	char *retry_after;    /* Retry-After header value or NULL */
+	long status;            /* HTTP status, 0 when none was received */
+	struct buf body;        /* capped */
+	char *retry_after;      /* Retry-After header value or NULL */
 	char *www_authenticate; /* WWW-Authenticate header value or NULL */
-	char *content_type;   /* Content-Type header value or NULL */
+	char *content_type;     /* Content-Type header value or NULL */
 };
 
 struct http;
@@ -54,8 +54,8 @@ void http_free(struct http *h);
  * The request body (it may hold a client secret) is wiped by the caller.
  */
 enum http_err http_request(struct http *h, const char *method, const char *url,
-			   const char *const *headers, const char *body, size_t max_body,
-			   struct http_response *resp);
+                           const char *const *headers, const char *body, size_t max_body,
+                           struct http_response *resp);
 
 void http_response_free(struct http_response *resp);
 

@@ -40,7 +40,7 @@ struct identity;
  * be formed. Does not fetch a token yet.
  */
 enum identity_err identity_new(const struct policy *p, struct http *h, struct identity **out,
-			       char *errbuf, size_t errlen);
+                               char *errbuf, size_t errlen);
 
 /* Release the identity, wiping the cached token and secret. Accepts NULL. */
 void identity_free(struct identity *id);
@@ -53,7 +53,7 @@ void identity_free(struct identity *id);
  * secret) for logs.
  */
 enum identity_err identity_token(struct identity *id, const char **token, char *detail,
-				 size_t detail_len);
+                                 size_t detail_len);
 
 /* Forget the cached token (the vault rejected it). */
 void identity_invalidate(struct identity *id);

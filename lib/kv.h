@@ -51,7 +51,7 @@ struct kv_client;
 
 /* Make the client for policy p. On error *out stays NULL and errbuf says why. */
 enum kv_err kv_client_new(const struct policy *p, struct kv_client **out, char *errbuf,
-			  size_t errlen);
+                          size_t errlen);
 void kv_client_free(struct kv_client *c);
 
 /*
@@ -61,7 +61,7 @@ void kv_client_free(struct kv_client *c);
  * filled.
  */
 enum kv_err kv_get_secret(struct kv_client *c, const char *name, const char *version,
-			  struct json_object **bundle, struct kv_error *e);
+                          struct json_object **bundle, struct kv_error *e);
 
 /*
  * One page of a list: GET {vault}/secrets (name NULL) or
@@ -71,7 +71,7 @@ enum kv_err kv_get_secret(struct kv_client *c, const char *name, const char *ver
  * SecretListResult.
  */
 enum kv_err kv_list(struct kv_client *c, const char *name, int maxresults, const char *next_link,
-		    struct json_object **page, struct kv_error *e);
+                    struct json_object **page, struct kv_error *e);
 
 /* Whether url is a nextLink this vault could have produced for the list of
  * secrets (name NULL) or of name's versions: same scheme and host, same port

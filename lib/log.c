@@ -55,7 +55,7 @@ static void log_emit(enum log_level level, const char *fmt, va_list ap)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	h = snprintf(line, sizeof(line), "kvgate[%s %ld]: %s: ", log_prog, (long)getpid(),
-		     names[level]);
+	             names[level]);
 	if (h < 0)
 		return;
 	o = (size_t)h;

@@ -55,13 +55,14 @@ static int derive(const unsigned char *material, size_t n, unsigned char *key)
 	unsigned int len = PAGETOKEN_KEY_LEN;
 
 	return HMAC(EVP_sha256(), material, (int)n, (const unsigned char *)DERIVE_LABEL,
-		    strlen(DERIVE_LABEL), key, &len) != NULL && len == PAGETOKEN_KEY_LEN
-		   ? 0
-		   : -1;
+	            strlen(DERIVE_LABEL), key, &len) != NULL &&
+	               len == PAGETOKEN_KEY_LEN
+	           ? 0
+	           : -1;
 }
 
-int pagetoken_key_init(const struct policy *p, const char *client_secret,
-		       struct pagetoken_key *key, char *err, size_t errlen)
+int pagetoken_key_init(const struct policy *p, const char *client_secret, struct pagetoken_key *key,
+                       char *err, size_t errlen)
 {
 	const char *file = policy_gateway(p)->paging_key_file;
 	unsigned char material[KEYFILE_MAX + 1];
@@ -72,26 +73,27 @@ int pagetoken_key_init(const struct policy *p, const char *client_secret,
 	if (file[0] != '\0') {
 		if ((n = read_keyfile(file, material)) < 0) {
 			snprintf(err, errlen, "[gateway] paging_key_file: cannot read %s: %s", file,
-				 strerror(errno));
+			         strerror(errno));
 		} else if (n > KEYFILE_MAX) {
 			snprintf(err, errlen,
-				 "[gateway] paging_key_file: %s is over %d bytes; 32 random bytes "
-				 "are enough",
-				 file, KEYFILE_MAX);
+			         "[gateway] paging_key_file: %s is over %d bytes; 32 random bytes "
+			         "are enough",
+			         file, KEYFILE_MAX);
 		} else if (n < PAGETOKEN_KEY_LEN) {
 			snprintf(err, errlen,
-				 "[gateway] paging_key_file: %s holds %zd bytes; at least 32 "
-				 "random bytes are needed",
-				 file, n);
+			         "[gateway] paging_key_file: %s holds %zd bytes; at least 32 "
+			         "random bytes are needed",
+			         file, n);
 		} else if ((rc = derive(material, (size_t)n, key->k)) != 0) {
-			snprintf(err, errlen, "[gateway] paging_key_file: the key could not be derived");
+			snprintf(err, errlen,
+			         "[gateway] paging_key_file: the key could not be derived");
 		}
 		buf_wipe(material, sizeof(material));
 		return rc;
 	}
 	if (client_secret != NULL && client_secret[0] != '\0') {
 		if ((rc = derive((const unsigned char *)client_secret, strlen(client_secret),
-				 key->k)) != 0)
+		                 key->k)) != 0)
 			snprintf(err, errlen, "the paging key could not be derived");
 		return rc;
 	}
@@ -111,7 +113,7 @@ void pagetoken_key_free(struct pagetoken_key *key)
 /* AES-256-GCM in one direction. Returns 0 or -1 (also when the tag does not
  * verify). */
 static int gcm(bool enc, const unsigned char *key, const unsigned char *nonce, const char *scope,
-	       const unsigned char *in, size_t n, unsigned char *out, unsigned char *tag)
+               const unsigned char *in, size_t n, unsigned char *out, unsigned char *tag)
 {
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	int len, rc = -1;
@@ -122,8 +124,9 @@ static int gcm(bool enc, const unsigned char *key, const unsigned char *nonce, c
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL) != 1 ||
 	    EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, enc) != 1 ||
 	    EVP_CipherUpdate(ctx, NULL, &len, (const unsigned char *)AAD_PREFIX,
-			     (int)strlen(AAD_PREFIX)) != 1 ||
-	    EVP_CipherUpdate(ctx, NULL, &len, (const unsigned char *)scope, (int)strlen(scope)) != 1 ||
+	                     (int)strlen(AAD_PREFIX)) != 1 ||
+	    EVP_CipherUpdate(ctx, NULL, &len, (const unsigned char *)scope, (int)strlen(scope)) !=
+	        1 ||
 	    EVP_CipherUpdate(ctx, out, &len, in, (int)n) != 1)
 		goto out;
 	if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) != 1)
@@ -146,7 +149,7 @@ char *pagetoken_seal(const struct pagetoken_key *key, const char *scope, const c
 	if (n == 0 || n > PAGETOKEN_PLAIN_MAX || RAND_bytes(raw, NONCE_LEN) != 1)
 		return NULL;
 	if (gcm(true, key->k, raw, scope, (const unsigned char *)plain, n, raw + NONCE_LEN,
-		raw + NONCE_LEN + n) != 0)
+	        raw + NONCE_LEN + n) != 0)
 		return NULL;
 	return base64url_encode(raw, NONCE_LEN + n + TAG_LEN);
 }
@@ -164,7 +167,7 @@ char *pagetoken_open(const struct pagetoken_key *key, const char *scope, const c
 	if ((plain = malloc(plen + 1)) == NULL)
 		goto out;
 	if (gcm(false, key->k, raw, scope, raw + NONCE_LEN, plen, (unsigned char *)plain,
-		raw + NONCE_LEN + plen) != 0 ||
+	        raw + NONCE_LEN + plen) != 0 ||
 	    memchr(plain, '\0', plen) != NULL) {
 		free(plain);
 		plain = NULL;

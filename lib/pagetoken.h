@@ -32,8 +32,8 @@ struct pagetoken_key {
 /* Set up the key for policy p (see above). client_secret is the secret the
  * identity uses, or NULL. Returns 0, or -1 with a reason in err (a key file
  * that cannot be read or is shorter than 32 bytes). */
-int pagetoken_key_init(const struct policy *p, const char *client_secret,
-		       struct pagetoken_key *key, char *err, size_t errlen);
+int pagetoken_key_init(const struct policy *p, const char *client_secret, struct pagetoken_key *key,
+                       char *err, size_t errlen);
 
 /* Wipe the key. */
 void pagetoken_key_free(struct pagetoken_key *key);

@@ -25,8 +25,8 @@ enum identity_method {
 };
 
 struct policy_gateway {
-	const char *base_path;  /* "/api": starts with '/', no trailing '/' */
-	const char *public_url; /* "" or scheme://host[:port], no trailing '/' */
+	const char *base_path;       /* "/api": starts with '/', no trailing '/' */
+	const char *public_url;      /* "" or scheme://host[:port], no trailing '/' */
 	const char *paging_key_file; /* "" or a readable file: the paging token key */
 };
 
@@ -98,6 +98,5 @@ const struct policy_cache *policy_cache(const struct policy *p);
  * allow and no pattern of [secrets] deny (matching ignores case, as Key
  * Vault's names do). */
 bool policy_secret_visible(const struct policy *p, const char *name);
-
 
 #endif

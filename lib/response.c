@@ -34,8 +34,9 @@ static bool value_safe(const char *v)
  * that no answer can carry two of them. */
 static bool header_reserved(const char *name)
 {
-	static const char *const fixed[] = {"Status", "Content-Type", "Content-Length",
-					    "Cache-Control", "X-Content-Type-Options", "Vary"};
+	static const char *const fixed[] = {
+	    "Status",        "Content-Type",           "Content-Length",
+	    "Cache-Control", "X-Content-Type-Options", "Vary"};
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		if (strcasecmp(name, fixed[i]) == 0)
@@ -111,7 +112,8 @@ int response_json(struct response *r, int status, struct json_object *obj)
 	size_t n;
 
 	buf_reset(&r->body);
-	s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	s = json_object_to_json_string_length(
+	    obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 	if (s == NULL || buf_append(&r->body, s, n) != BUF_OK) {
 		log_error("response body could not be serialized (%zu bytes)", n);
 		response_error(r, 500, "InternalError", "The response could not be formed.");
@@ -139,7 +141,8 @@ void response_error(struct response *r, int status, const char *code, const char
 	json_object_object_add(err, "code", json_object_new_string(code));
 	json_object_object_add(err, "message", json_object_new_string(message));
 	json_object_object_add(root, "error", err);
-	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	s = json_object_to_json_string_ext(root,
+	                                   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (s == NULL || buf_puts(&r->body, s) != BUF_OK)
 		buf_puts(&r->body, "{\"error\":{\"code\":\"InternalError\",\"message\":\"\"}}");
 	json_object_put(root);
@@ -197,15 +200,15 @@ int response_format(struct response *r, bool head, struct buf *out)
 	e = buf_printf(out, "Status: %d %s\r\n", r->status, response_reason(r->status));
 	if (e == BUF_OK && (r->body.len > 0 || r->status != 204))
 		e = buf_printf(out,
-			       "Content-Type: application/json; charset=utf-8\r\n"
-			       "Content-Length: %zu\r\n",
-			       r->body.len);
+		               "Content-Type: application/json; charset=utf-8\r\n"
+		               "Content-Length: %zu\r\n",
+		               r->body.len);
 	if (e == BUF_OK)
 		e = buf_printf(out,
-			       "Cache-Control: no-store\r\n"
-			       "X-Content-Type-Options: nosniff\r\n"
-			       "Vary: %s\r\n",
-			       r->vary.data);
+		               "Cache-Control: no-store\r\n"
+		               "X-Content-Type-Options: nosniff\r\n"
+		               "Vary: %s\r\n",
+		               r->vary.data);
 	for (i = 0; e == BUF_OK && i < r->nheaders; i++)
 		e = buf_printf(out, "%s: %s\r\n", r->headers[i].name, r->headers[i].value);
 	if (e == BUF_OK)

@@ -104,75 +104,78 @@ static enum route_err parse_query(const char *q, struct route *out, char *msg, s
 			continue;
 		}
 		if (eq == NULL)
-			return fail(ROUTE_EQUERY, msg, msglen,
-				    "A query parameter has no value.");
+			return fail(ROUTE_EQUERY, msg, msglen, "A query parameter has no value.");
 		klen = (size_t)(eq - p);
 		v = eq + 1;
 		vlen = (size_t)(end - v);
 		for (size_t i = 0; i < vlen; i++)
 			if (!is_plain((unsigned char)v[i]))
-				return fail(ROUTE_EQUERY, msg, msglen,
-					    "A query parameter value has a character that is not allowed.");
+				return fail(
+				    ROUTE_EQUERY, msg, msglen,
+				    "A query parameter value has a character that is not allowed.");
 		if (klen == 11 && memcmp(p, "api-version", 11) == 0) {
 			if (seen_api)
-				return fail(ROUTE_EQUERY, msg, msglen,
-					    "The query parameter api-version is given more than once.");
+				return fail(
+				    ROUTE_EQUERY, msg, msglen,
+				    "The query parameter api-version is given more than once.");
 			seen_api = true;
 			if (vlen > ROUTE_API_VERSION_MAX)
 				return fail(ROUTE_EQUERY, msg, msglen,
-					    "The api-version value is not valid.");
+				            "The api-version value is not valid.");
 			memcpy(out->api_version, v, vlen);
 			out->api_version[vlen] = '\0';
 			if (!route_api_version_valid(out->api_version))
 				return fail(ROUTE_EQUERY, msg, msglen,
-					    "The api-version value is not valid.");
+				            "The api-version value is not valid.");
 		} else if (klen == 10 && memcmp(p, "maxresults", 10) == 0) {
 			int m = 0;
 
 			if (seen_max)
-				return fail(ROUTE_EQUERY, msg, msglen,
-					    "The query parameter maxresults is given more than once.");
+				return fail(
+				    ROUTE_EQUERY, msg, msglen,
+				    "The query parameter maxresults is given more than once.");
 			seen_max = true;
 			/* 1-25 written plainly: no sign, no leading zero. */
 			if (vlen == 0 || vlen > 2 || v[0] == '0')
 				return fail(ROUTE_EMAXRESULTS, msg, msglen,
-					    "maxresults must be an integer from 1 to 25.");
+				            "maxresults must be an integer from 1 to 25.");
 			for (size_t i = 0; i < vlen; i++) {
 				if (v[i] < '0' || v[i] > '9')
 					return fail(ROUTE_EMAXRESULTS, msg, msglen,
-						    "maxresults must be an integer from 1 to 25.");
+					            "maxresults must be an integer from 1 to 25.");
 				m = m * 10 + (v[i] - '0');
 			}
 			if (m < 1 || m > ROUTE_MAXRESULTS_MAX)
 				return fail(ROUTE_EMAXRESULTS, msg, msglen,
-					    "maxresults must be an integer from 1 to 25.");
+				            "maxresults must be an integer from 1 to 25.");
 			out->maxresults = m;
 		} else if ((klen == 10 && memcmp(p, "$skiptoken", 10) == 0) ||
-			   (klen == 12 && memcmp(p, "%24skiptoken", 12) == 0)) {
+		           (klen == 12 && memcmp(p, "%24skiptoken", 12) == 0)) {
 			if (seen_skip)
-				return fail(ROUTE_EQUERY, msg, msglen,
-					    "The query parameter $skiptoken is given more than once.");
+				return fail(
+				    ROUTE_EQUERY, msg, msglen,
+				    "The query parameter $skiptoken is given more than once.");
 			seen_skip = true;
 			if (vlen == 0 || vlen > ROUTE_SKIPTOKEN_MAX || memchr(v, '.', vlen))
 				return fail(ROUTE_EQUERY, msg, msglen,
-					    "The paging token is not valid.");
+				            "The paging token is not valid.");
 			memcpy(out->skiptoken, v, vlen);
 			out->skiptoken[vlen] = '\0';
 		} else {
 			return fail(ROUTE_EQUERY, msg, msglen,
-				    "Unknown query parameter: only api-version, maxresults and "
-				    "$skiptoken are accepted.");
+			            "Unknown query parameter: only api-version, maxresults and "
+			            "$skiptoken are accepted.");
 		}
 		p = *end == '&' ? end + 1 : end;
 	}
 	if (out->kind == ROUTE_GET && (seen_max || seen_skip))
 		return fail(ROUTE_EQUERY, msg, msglen,
-			    "maxresults and $skiptoken apply to lists only.");
+		            "maxresults and $skiptoken apply to lists only.");
 	return ROUTE_OK;
 }
 
 enum route_err route_parse(const char *uri, const char *base_path, struct route *out, char *msg,
-			   size_t msglen)
+                           size_t msglen)
 {
 	char path[ROUTE_PATH_MAX + 1];
 	const char *seg[SEGMENTS_MAX + 1], *q;
@@ -190,7 +193,7 @@ enum route_err route_parse(const char *uri, const char *base_path, struct route 
 
 		if (c <= 0x20 || c >= 0x7f || c == '#' || c == '\\')
 			return fail(ROUTE_EENCODING, msg, msglen,
-				    "The request URI holds a character that is not allowed.");
+			            "The request URI holds a character that is not allowed.");
 	}
 	q = strchr(uri, '?');
 	plen = q ? (size_t)(q - uri) : ulen;
@@ -202,10 +205,9 @@ enum route_err route_parse(const char *uri, const char *base_path, struct route 
 	 * an encoded '/', '.' or NUL can never become part of a name. */
 	if (memchr(uri, '%', plen) != NULL)
 		return fail(ROUTE_EENCODING, msg, msglen,
-			    "Percent-encoding is not allowed in the request path.");
+		            "Percent-encoding is not allowed in the request path.");
 	blen = strlen(base_path);
-	if (plen < blen || strncmp(uri, base_path, blen) != 0 ||
-	    (plen > blen && uri[blen] != '/'))
+	if (plen < blen || strncmp(uri, base_path, blen) != 0 || (plen > blen && uri[blen] != '/'))
 		return fail(ROUTE_EPATH, msg, msglen, "The request path is not under the API.");
 	memcpy(path, uri + blen, plen - blen);
 	path[plen - blen] = '\0';
@@ -218,45 +220,46 @@ enum route_err route_parse(const char *uri, const char *base_path, struct route 
 	while (*p == '/') {
 		*p++ = '\0';
 		if (nseg == SEGMENTS_MAX)
-			return fail(ROUTE_EPATH, msg, msglen, "The request path has too many segments.");
+			return fail(ROUTE_EPATH, msg, msglen,
+			            "The request path has too many segments.");
 		seg[nseg++] = p;
 		p += strcspn(p, "/");
 	}
 	for (size_t i = 0; i < nseg; i++) {
 		if (seg[i][0] == '\0')
 			return fail(ROUTE_EENCODING, msg, msglen,
-				    "The request path has an empty segment.");
+			            "The request path has an empty segment.");
 		if (strcmp(seg[i], ".") == 0 || strcmp(seg[i], "..") == 0)
 			return fail(ROUTE_EENCODING, msg, msglen,
-				    "Dot segments are not allowed in the request path.");
+			            "Dot segments are not allowed in the request path.");
 	}
 	if (nseg == 0 || strcmp(seg[0], "secrets") != 0)
 		return fail(ROUTE_EPATH, msg, msglen,
-			    "Unknown route: the API serves /secrets, /secrets/{name}, "
-			    "/secrets/{name}/{version} and /secrets/{name}/versions.");
+		            "Unknown route: the API serves /secrets, /secrets/{name}, "
+		            "/secrets/{name}/{version} and /secrets/{name}/versions.");
 	if (nseg == 1) {
 		out->kind = ROUTE_LIST;
 	} else {
 		if (!route_name_valid(seg[1]))
 			return fail(ROUTE_ENAME, msg, msglen,
-				    "The secret name is not valid: it must be 1-127 characters "
-				    "of 0-9, a-z, A-Z and -.");
+			            "The secret name is not valid: it must be 1-127 characters "
+			            "of 0-9, a-z, A-Z and -.");
 		snprintf(out->name, sizeof(out->name), "%s", seg[1]);
 		if (nseg == 2) {
 			out->kind = ROUTE_GET;
 		} else if (strcmp(seg[2], "versions") == 0) {
 			if (nseg > 3)
 				return fail(ROUTE_EPATH, msg, msglen,
-					    "The request path has too many segments.");
+				            "The request path has too many segments.");
 			out->kind = ROUTE_VERSIONS;
 		} else {
 			if (nseg > 3)
 				return fail(ROUTE_EPATH, msg, msglen,
-					    "The request path has too many segments.");
+				            "The request path has too many segments.");
 			if (!route_version_valid(seg[2]))
 				return fail(ROUTE_EVERSION, msg, msglen,
-					    "The secret version is not valid: it must be 32 "
-					    "hexadecimal characters.");
+				            "The secret version is not valid: it must be 32 "
+				            "hexadecimal characters.");
 			snprintf(out->version, sizeof(out->version), "%s", seg[2]);
 			out->kind = ROUTE_GET;
 		}

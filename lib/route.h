@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define ROUTE_URI_MAX 4096   /* whole request-target */
+#define ROUTE_URI_MAX 4096 /* whole request-target */
 #define ROUTE_PATH_MAX 1024
 #define ROUTE_QUERY_MAX 3072
 #define ROUTE_NAME_MAX 127
@@ -48,11 +48,11 @@ enum route_err {
 
 struct route {
 	enum route_kind kind;
-	char name[ROUTE_NAME_MAX + 1];       /* "" for ROUTE_LIST */
-	char version[ROUTE_VERSION_LEN + 1]; /* "" for the latest */
+	char name[ROUTE_NAME_MAX + 1];               /* "" for ROUTE_LIST */
+	char version[ROUTE_VERSION_LEN + 1];         /* "" for the latest */
 	char api_version[ROUTE_API_VERSION_MAX + 1]; /* "" when not given */
-	int maxresults;                      /* 0 when not given */
-	char skiptoken[ROUTE_SKIPTOKEN_MAX + 1]; /* "" when not given */
+	int maxresults;                              /* 0 when not given */
+	char skiptoken[ROUTE_SKIPTOKEN_MAX + 1];     /* "" when not given */
 };
 
 /*
@@ -61,7 +61,7 @@ struct route {
  * the caller (it quotes nothing from the request) to msg.
  */
 enum route_err route_parse(const char *uri, const char *base_path, struct route *out, char *msg,
-			   size_t msglen);
+                           size_t msglen);
 
 /* Whether the path part of uri lies under base_path ("{base}" or "{base}/…"). */
 bool route_under_base(const char *uri, const char *base_path);

@@ -79,7 +79,7 @@ static int rewrite_ids(struct json_object *obj, const char *origin, char *name)
 	if (shape_parse_id(json_object_get_string(v), name, version) != 0)
 		return -1;
 	snprintf(out, sizeof(out), "%s/secrets/%s%s%s", origin, name, version[0] ? "/" : "",
-		 version);
+	         version);
 	if (set_string(obj, "id", out) != 0)
 		return -1;
 	/* A certificate-backed secret names its key: same vault host, so it is
@@ -87,8 +87,8 @@ static int rewrite_ids(struct json_object *obj, const char *origin, char *name)
 	 * passed on. */
 	if (json_object_object_get_ex(obj, "kid", &v)) {
 		kid_path = json_object_is_type(v, json_type_string)
-			       ? url_path(json_object_get_string(v))
-			       : NULL;
+		               ? url_path(json_object_get_string(v))
+		               : NULL;
 		if (kid_path == NULL || strlen(kid_path) > 512) {
 			json_object_object_del(obj, "kid");
 		} else {
@@ -149,7 +149,7 @@ void shape_scope(const struct route *r, char *scope, size_t len)
 }
 
 int shape_list(struct json_object *page, const struct policy *p, const char *origin,
-	       const struct route *r, const struct pagetoken_key *key)
+               const struct route *r, const struct pagetoken_key *key)
 {
 	const struct policy_gateway *gw = policy_gateway(p);
 	struct json_object *value, *items, *next, *link;
@@ -168,7 +168,8 @@ int shape_list(struct json_object *page, const struct policy *p, const char *ori
 	for (i = 0; i < n; i++) {
 		struct json_object *it = json_object_array_get_idx(value, i);
 
-		if (!json_object_is_type(it, json_type_object) || rewrite_ids(it, origin, name) != 0)
+		if (!json_object_is_type(it, json_type_object) ||
+		    rewrite_ids(it, origin, name) != 0)
 			continue;
 		if (!policy_secret_visible(p, name) || !item_enabled(it))
 			continue;
@@ -188,12 +189,13 @@ int shape_list(struct json_object *page, const struct policy *p, const char *ori
 			return -1;
 		buf_init(&url, 8192);
 		if (r->kind == ROUTE_VERSIONS)
-			buf_printf(&url, "%s%s/secrets/%s/versions", origin, gw->base_path, r->name);
+			buf_printf(&url, "%s%s/secrets/%s/versions", origin, gw->base_path,
+			           r->name);
 		else
 			buf_printf(&url, "%s%s/secrets", origin, gw->base_path);
 		buf_printf(&url, "?api-version=%s&$skiptoken=%s",
-			   r->api_version[0] ? r->api_version : policy_vault(p)->api_version,
-			   token);
+		           r->api_version[0] ? r->api_version : policy_vault(p)->api_version,
+		           token);
 		if (r->maxresults > 0)
 			buf_printf(&url, "&maxresults=%d", r->maxresults);
 		free(token);

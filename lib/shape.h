@@ -48,6 +48,6 @@ void shape_scope(const struct route *r, char *scope, size_t len);
  * r is the route being answered. Returns 0 or -1 (not a list page).
  */
 int shape_list(struct json_object *page, const struct policy *p, const char *origin,
-	       const struct route *r, const struct pagetoken_key *key);
+               const struct route *r, const struct pagetoken_key *key);
 
 #endif
