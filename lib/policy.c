@@ -108,6 +108,7 @@ static const char *check_origin_item(const char *s);
 static const char *check_method(const char *s);
 static const char *check_header(const char *s);
 static const char *check_glob(const char *s);
+static const char *check_endpoint(const char *s);
 
 /* Tables are laid out by hand: they read best as tables. */
 /* clang-format off */
@@ -155,6 +156,10 @@ static const struct key keys[] = {
 	 .def = "5000", .off = OFF(vault.timeout_ms)},
 	{.section = "vault", .name = "max_retries", .type = KEY_INT, .min = 0, .max = 10, .def = "3",
 	 .off = OFF(vault.max_retries)},
+	{.section = "vault", .name = "deadline_ms", .type = KEY_INT, .min = 100, .max = 600000,
+	 .def = "10000", .optional = true, .off = OFF(vault.deadline_ms)},
+	{.section = "vault", .name = "verify_challenge_resource", .type = KEY_BOOL, .def = "true",
+	 .optional = true, .off = OFF(vault.verify_challenge_resource)},
 
 	{.section = "identity", .name = "method", .type = KEY_ENUM, .def = "auto",
 	 .off = OFF(identity.method), .names = identity_methods},
@@ -166,6 +171,13 @@ static const struct key keys[] = {
 	 .off = OFF(identity.client_secret_file)},
 	{.section = "identity", .name = "authority_host", .type = KEY_URL,
 	 .def = "https://login.microsoftonline.com", .off = OFF(identity.authority_host)},
+	{.section = "identity", .name = "client_certificate_file", .type = KEY_PATH, .def = "",
+	 .optional = true, .off = OFF(identity.client_certificate_file)},
+	{.section = "identity", .name = "federated_token_file", .type = KEY_PATH, .def = "",
+	 .optional = true, .off = OFF(identity.federated_token_file)},
+	{.section = "identity", .name = "managed_identity_endpoint", .type = KEY_STRING, .def = "",
+	 .optional = true, .off = OFF(identity.managed_identity_endpoint),
+	 .check = check_endpoint},
 
 	{.section = "cors", .name = "allowed_origins", .type = KEY_LIST, .def = "",
 	 .off = OFF(cors.allowed_origins), .check = check_origin_item},
@@ -489,6 +501,41 @@ static const char *check_header(const char *s)
 static const char *check_glob(const char *s)
 {
 	return glob_valid(s) ? NULL : "is not a name pattern: 1-127 of 0-9 A-Z a-z - with * and ?";
+}
+
+/*
+ * managed_identity_endpoint: "" or the absolute URL of a token endpoint, path
+ * included (App Service's is http://localhost:PORT/msi/token). Plain http is
+ * what these endpoints speak, and it is accepted only where the token cannot
+ * leave the machine: loopback, and IMDS's link-local 169.254.169.254.
+ */
+static const char *check_endpoint(const char *s)
+{
+	const char *auth;
+	size_t alen;
+
+	if (s[0] == '\0')
+		return NULL;
+	if (strlen(s) > POLICY_URL_MAX)
+		return "is longer than 512 characters";
+	if (strncmp(s, "https://", 8) == 0)
+		auth = s + 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		auth = s + 7;
+	else
+		return "must start with https:// or http://";
+	alen = strcspn(auth, "/?#");
+	if (alen == 0)
+		return "has no host";
+	if (memchr(auth, '@', alen) != NULL || strchr(s, '\\') != NULL)
+		return "must not hold a user name or password";
+	if (strpbrk(s, "?# \t") != NULL)
+		return "must not have a query, a fragment or white space";
+	if (auth == s + 7 && !http_url_allowed(s) &&
+	    !(strncmp(auth, "169.254.169.254", 15) == 0 &&
+	      (auth[15] == '/' || auth[15] == ':' || auth[15] == '\0')))
+		return "may use plain http:// only to loopback or 169.254.169.254 (IMDS)";
+	return NULL;
 }
 
 /*

@@ -36,6 +36,8 @@ struct policy_vault {
 	const char *ca_file;     /* "" or a readable PEM file */
 	long timeout_ms;
 	long max_retries;
+	long deadline_ms;               /* bounds a whole request: token, retries, paging */
+	bool verify_challenge_resource; /* a 401 challenge's resource must match the vault */
 };
 
 struct policy_identity {
@@ -47,6 +49,9 @@ struct policy_identity {
 	 * removed, or NULL when the key is empty. Wiped by policy_free(). */
 	const char *client_secret;
 	const char *authority_host; /* no trailing '/' */
+	const char *client_certificate_file; /* "" or a PEM with certificate and key */
+	const char *federated_token_file;    /* "" or the workload identity token file */
+	const char *managed_identity_endpoint; /* "" or a token endpoint URL */
 };
 
 struct policy_cors {

@@ -364,7 +364,7 @@ function policy(vault, iniDir, overrides = {}) {
 
 /*
  * Start lighttpd with the gateway for vault, its runtime files in dir.
- * opts: { overrides, procs, port, expectFail }. Returns the gateway handle:
+ * opts: { overrides, procs, port, env, expectFail }. Returns the gateway handle:
  *   port, origin (http://127.0.0.1:PORT), base, dir, ini, policy sections,
  *   get/request/raw helpers, logs(), programs(), stop().
  */
@@ -384,6 +384,9 @@ async function startGateway(vault, dir, opts = {}) {
 		KVGATE_PORT: String(port),
 		KVGATE_BASE_PATH: base,
 		KVGATE_PROCS: String(opts.procs || 1),
+		// Extra environment for the programs (AZURE_*, IDENTITY_*): lighttpd
+		// copies the names kvgate.conf lists into their environment.
+		...(opts.env || {}),
 	};
 	const proc = spawn('lighttpd', ['-D', '-f', CONF], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
 	let out = '';
