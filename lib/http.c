@@ -41,6 +41,7 @@ struct http {
 	struct http_response *resp; /* the response being filled, during a call */
 	size_t body_max;            /* its body cap */
 	enum http_err fail;         /* set by a callback that aborted the transfer */
+	int allow_imds;             /* http://169.254.169.254 allowed (http_allow_imds) */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -117,6 +118,22 @@ int http_url_allowed(const char *url)
 				return 0;
 	}
 	return tls || http_host_loopback(auth, hlen);
+}
+
+int http_url_is_imds(const char *url)
+{
+	static const char imds[] = "http://169.254.169.254";
+	char c;
+
+	if (strncmp(url, imds, sizeof(imds) - 1) != 0)
+		return 0;
+	c = url[sizeof(imds) - 1];
+	return c == '\0' || c == '/' || c == ':';
+}
+
+void http_allow_imds(struct http *h, int allow)
+{
+	h->allow_imds = allow;
 }
 
 /* A short English description of e, for logs. Static storage. */
@@ -206,9 +223,10 @@ static enum http_err http_keep_header(char **slot, const char *v, size_t n)
 static void http_drop_headers(struct http_response *r)
 {
 	free(r->retry_after);
+	free(r->retry_after_ms);
 	free(r->www_authenticate);
 	free(r->content_type);
-	r->retry_after = r->www_authenticate = r->content_type = NULL;
+	r->retry_after = r->retry_after_ms = r->www_authenticate = r->content_type = NULL;
 }
 
 /*
@@ -218,10 +236,14 @@ static void http_drop_headers(struct http_response *r)
  */
 static size_t http_on_header(char *p, size_t size, size_t nmemb, void *arg)
 {
-	static const char *const names[] = {"retry-after", "www-authenticate", "content-type"};
+	static const char *const names[] = {"retry-after", "retry-after-ms", "x-ms-retry-after-ms",
+					    "www-authenticate", "content-type"};
 	struct http *h = arg;
 	struct http_response *r = h->resp;
-	char **slots[] = {&r->retry_after, &r->www_authenticate, &r->content_type};
+	/* retry-after-ms and x-ms-retry-after-ms mean the same (azure-core reads
+	 * both); the second one seen wins, which is as good as either. */
+	char **slots[] = {&r->retry_after, &r->retry_after_ms, &r->retry_after_ms,
+			  &r->www_authenticate, &r->content_type};
 	size_t n = size * nmemb, i, name_len;
 	const char *colon, *v, *end;
 	enum http_err e;
@@ -507,7 +529,7 @@ enum http_err http_request(struct http *h, const char *method, const char *url,
 		snprintf(h->errbuf, sizeof(h->errbuf), "method %s not supported", method);
 		return HTTP_EURL;
 	}
-	if (!http_url_allowed(url)) {
+	if (!http_url_allowed(url) && !(h->allow_imds && http_url_is_imds(url))) {
 		snprintf(h->errbuf, sizeof(h->errbuf),
 		         "URL not allowed (https, or http to loopback)");
 		return HTTP_EURL;

@@ -34,6 +34,7 @@ struct http_response {
 	long status;            /* HTTP status, 0 when none was received */
 	struct buf body;        /* capped */
 	char *retry_after;      /* Retry-After header value or NULL */
+	char *retry_after_ms;   /* retry-after-ms or x-ms-retry-after-ms value, or NULL */
 	char *www_authenticate; /* WWW-Authenticate header value or NULL */
 	char *content_type;     /* Content-Type header value or NULL */
 };
@@ -73,5 +74,14 @@ const char *http_strerror(enum http_err e);
 /* Whether url may be called: https://, or http:// to a loopback host
  * (127.0.0.0/8, [::1], localhost). */
 int http_url_allowed(const char *url);
+
+/* Whether url is plain http:// to the Azure Instance Metadata Service,
+ * 169.254.169.254 (link-local: a token fetched there never leaves the
+ * machine's own network interface). */
+int http_url_is_imds(const char *url);
+
+/* Let this handle call http://169.254.169.254 (IMDS) too. Only the identity
+ * module's managed-identity path asks for it; the vault never gets it. */
+void http_allow_imds(struct http *h, int allow);
 
 #endif

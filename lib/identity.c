@@ -48,6 +48,7 @@ struct identity {
 	enum identity_method method; /* resolved: never IDENTITY_AUTO */
 	char *tenant_id;
 	char *client_id;
+	char *authority;   /* authority_host, no trailing '/' */
 	char *token_url;   /* {authority_host}/{tenant}/oauth2/v2.0/token */
 	char *secret;      /* client secret; wiped on free */
 	char *token;       /* the cached access token, NULL when none */
@@ -240,7 +241,8 @@ static enum identity_err identity_setup_client_secret(struct identity *id,
 	}
 	n = strlen(auth) + strlen(tenant) + sizeof("/oauth2/v2.0/token") + 1;
 	if ((id->tenant_id = strdup(tenant)) == NULL || (id->client_id = strdup(client)) == NULL ||
-	    (id->secret = strdup(secret)) == NULL || (id->token_url = malloc(n)) == NULL)
+	    (id->secret = strdup(secret)) == NULL || (id->token_url = malloc(n)) == NULL ||
+	    (id->authority = strdup(auth)) == NULL)
 		return IDENTITY_ENOMEM;
 	snprintf(id->token_url, n, "%s/%s/oauth2/v2.0/token", auth, tenant);
 	return IDENTITY_OK;
@@ -324,6 +326,29 @@ void identity_invalidate(struct identity *id)
 {
 	identity_free_secret(&id->token);
 	id->refresh_at = 0;
+}
+
+enum identity_err identity_use_tenant(struct identity *id, const char *tenant)
+{
+	char *url;
+	size_t n;
+
+	identity_invalidate(id);
+	if (id->authority == NULL || !identity_tenant_valid(tenant))
+		return IDENTITY_ECONFIG;
+	if (strcmp(tenant, id->tenant_id) == 0)
+		return IDENTITY_OK;
+	n = strlen(id->authority) + strlen(tenant) + sizeof("/oauth2/v2.0/token") + 1;
+	if ((url = malloc(n)) == NULL)
+		return IDENTITY_ENOMEM;
+	snprintf(url, n, "%s/%s/oauth2/v2.0/token", id->authority, tenant);
+	free(id->token_url);
+	id->token_url = url;
+	free(id->authority);
+	free(id->tenant_id);
+	if ((id->tenant_id = strdup(tenant)) == NULL)
+		return IDENTITY_ENOMEM;
+	return IDENTITY_OK;
 }
 
 /* Release the identity: token and client secret are wiped first. The http

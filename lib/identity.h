@@ -58,6 +58,12 @@ enum identity_err identity_token(struct identity *id, const char **token, char *
 /* Forget the cached token (the vault rejected it). */
 void identity_invalidate(struct identity *id);
 
+/* The vault's 401 challenge named tenant (the last path segment of its
+ * authorization URL): forget the cached token and ask that tenant from now
+ * on. Returns IDENTITY_OK, or IDENTITY_ECONFIG when tenant is not a tenant id
+ * or the method has no tenant (managed identity). */
+enum identity_err identity_use_tenant(struct identity *id, const char *tenant);
+
 /* What the identity uses, for the start-up log line ("client_secret"). */
 const char *identity_describe(const struct identity *id);
 
