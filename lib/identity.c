@@ -344,7 +344,6 @@ enum identity_err identity_use_tenant(struct identity *id, const char *tenant)
 	snprintf(url, n, "%s/%s/oauth2/v2.0/token", id->authority, tenant);
 	free(id->token_url);
 	id->token_url = url;
-	free(id->authority);
 	free(id->tenant_id);
 	if ((id->tenant_id = strdup(tenant)) == NULL)
 		return IDENTITY_ENOMEM;
@@ -359,6 +358,7 @@ void identity_free(struct identity *id)
 		return;
 	identity_invalidate(id);
 	identity_free_secret(&id->secret);
+	free(id->authority);
 	free(id->tenant_id);
 	free(id->client_id);
 	free(id->token_url);
