@@ -56,6 +56,21 @@ function processesWith(needle) {
 	return found;
 }
 
+// Every live process whose environment holds the entry needle (exactly).
+function processesWithEnv(needle) {
+	const found = [];
+	for (const d of fs.readdirSync('/proc')) {
+		if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+		try {
+			const env = fs.readFileSync(`/proc/${d}/environ`, 'utf8').split('\0');
+			if (env.includes(needle) && S.alive(Number(d))) found.push(d);
+		} catch {
+			/* gone, or not ours to read */
+		}
+	}
+	return found;
+}
+
 // Whether anything still accepts connections on port.
 async function listening(port) {
 	const r = await S.request(port, 'GET', '/', { timeout: 1000 });
@@ -108,9 +123,13 @@ test('make run serves the SPA, the API and a second allowed origin, and Ctrl-C s
 		}
 	}
 	await S.waitFor(async () => !(await listening(port)) && !(await listening(alt)), 5000, 'the ports to close');
+	// Programs may take a moment to exit after lighttpd (longer under
+	// sanitizers): wait for them, then insist.
+	const ini = `KVGATE_CONFIG=${path.join(S.ROOT, 'run', 'dev', 'kvgate.ini')}`;
+	await S.waitFor(() => processesWithEnv(ini).length === 0, 10000, 'the gateway programs to exit').catch(() => {});
+	assert.deepEqual(processesWithEnv(ini), [], 'no gateway program is left running');
 	const left = processesWith(path.join(S.ROOT, 'run', 'dev'));
 	assert.deepEqual(left, [], 'no child of make run is left running');
-	assert.deepEqual(processesWith(`${S.ROOT}/cgi-bin/`), [], 'no gateway program is left running');
 });
 
 test('make serve runs the gateway alone against a given vault and stops on SIGTERM', async () => {
@@ -142,7 +161,9 @@ test('make serve runs the gateway alone against a given vault and stops on SIGTE
 		}
 	}
 	await S.waitFor(async () => !(await listening(port)), 5000, 'the port to close');
-	assert.deepEqual(processesWith(ini), [], 'no gateway program is left running');
+	await S.waitFor(() => processesWithEnv(`KVGATE_CONFIG=${ini}`).length === 0, 10000, 'the gateway programs to exit').catch(() => {});
+	assert.deepEqual(processesWithEnv(`KVGATE_CONFIG=${ini}`), [], 'no gateway program is left running');
+	assert.deepEqual(processesWith(ini), [], 'neither make nor lighttpd is left running');
 });
 
 test('make serve refuses a bad policy before starting anything, naming section and key', async () => {
