@@ -37,11 +37,12 @@ endif
 
 LIB_SRC  := $(sort $(wildcard lib/*.c))
 LIB_OBJ  := $(LIB_SRC:lib/%.c=build/lib/%.o)
-PROGS    := cgi-bin/preflight.fcgi cgi-bin/get-secret.fcgi cgi-bin/list-secrets.fcgi
+PROGS    := cgi-bin/preflight.fcgi cgi-bin/get-secret.fcgi cgi-bin/list-secrets.fcgi \
+            cgi-bin/kvgate-check
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 
-.PHONY: all deps check test run serve clean install uninstall format
+.PHONY: all deps check check-config test run serve clean install uninstall format
 all: $(PROGS)
 
 build/lib/%.o: lib/%.c
@@ -57,6 +58,9 @@ build/cgi-bin/%.o: cgi-bin/%.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 cgi-bin/%.fcgi: build/cgi-bin/%.o build/libkvgate.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+cgi-bin/kvgate-check: build/cgi-bin/kvgate-check.o build/libkvgate.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 build/tests/%.o: tests/unit/%.c
@@ -87,10 +91,14 @@ serve:
 	@$(MAKE) --no-print-directory all
 	@scripts/serve.sh "$(CONFIG)" $(PORT)
 
+# Validate a policy INI, like `nginx -t`: every problem, or the policy in words.
+check-config: cgi-bin/kvgate-check
+	@cgi-bin/kvgate-check $(CONFIG)
+
 format:
 	clang-format -i lib/*.c lib/*.h cgi-bin/*.c tests/unit/*.c tests/unit/*.h
 
 clean:
 	rm -rf build $(PROGS)
 
--include $(LIB_OBJ:.o=.d) $(PROGS:cgi-bin/%.fcgi=build/cgi-bin/%.d) $(UNIT_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(patsubst cgi-bin/%,build/cgi-bin/%.d,$(basename $(PROGS))) $(UNIT_BIN:=.d)
