@@ -46,3 +46,8 @@ if [ -n "$missing" ]; then
 		;;
 	esac
 fi
+
+# npm packages for the browser and SDK tests, pinned by tests/package-lock.json.
+if [ "${1:-}" = "--test" ] && [ -f "$(dirname "$0")/npm-deps.sh" ]; then
+	sh "$(dirname "$0")/npm-deps.sh"
+fi

@@ -35,7 +35,7 @@ for t in "$@"; do
 	suite "$(basename "$t")" "$t"
 done
 
-for dir in tests/devvault tests/integration; do
+for dir in tests/devvault tests/integration tests/browser tests/sdk; do
 	files=$(ls "$root/$dir"/*.test.js 2>/dev/null || true)
 	[ -n "$files" ] || continue
 	for f in $files; do
