@@ -3,6 +3,8 @@
  * version of a secret, as Key Vault's SecretBundle with its ids pointing at
  * the gateway. Answers are reused for [cache] ttl seconds.
  */
+#include <stdio.h>
+
 #include <json-c/json.h>
 
 #include "gateway.h"
@@ -12,7 +14,7 @@
 static void get_secret(struct gateway *g, const struct gateway_request *req, struct response *r)
 {
 	struct json_object *bundle = NULL;
-	struct kv_error e = {.err = KV_OK};
+	struct kv_error e = {.err = KV_OK, .retry_after = -1};
 
 	/* A denied name answers exactly like a missing one, before any
 	 * upstream call: a caller cannot tell them apart. */
@@ -31,8 +33,11 @@ static void get_secret(struct gateway *g, const struct gateway_request *req, str
 		cache_put(g->cache, req->route.name, req->route.version, bundle);
 	}
 	if (shape_bundle(bundle, req->self_origin) != 0) {
-		log_error("the vault's answer for a secret has no valid id");
-		response_error(r, 502, "BadGateway", "The vault gave an unexpected answer.");
+		e.err = KV_EPROTO;
+		e.status = 200;
+		snprintf(e.message, sizeof(e.message),
+		         "the vault's answer for a secret has no valid id");
+		gateway_kv_error(r, &e, req->route.name);
 	} else {
 		response_json(r, 200, bundle);
 	}

@@ -5,6 +5,7 @@
  * nextLink sealed in its $skiptoken (pagetoken.h), which is opened and
  * checked before it is followed.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <json-c/json.h>
@@ -16,10 +17,10 @@
 static void list_secrets(struct gateway *g, const struct gateway_request *req, struct response *r)
 {
 	const char *name = req->route.kind == ROUTE_VERSIONS ? req->route.name : NULL;
-	struct json_object *page = NULL;
+	struct json_object *page = NULL, *link;
 	char scope[ROUTE_NAME_MAX + 16];
 	char *next = NULL;
-	struct kv_error e = {.err = KV_OK};
+	struct kv_error e = {.err = KV_OK, .retry_after = -1};
 
 	if (name != NULL && !policy_secret_visible(g->policy, name)) {
 		e.err = KV_ENOTFOUND;
@@ -39,9 +40,26 @@ static void list_secrets(struct gateway *g, const struct gateway_request *req, s
 		gateway_kv_error(r, &e, name ? name : "");
 		goto out;
 	}
+	/* The vault's nextLink is checked now, before it is sealed into the
+	 * page's $skiptoken: one that points anywhere but this vault's list is
+	 * the vault's fault (502 now), not the caller's (a 400 on the next
+	 * page), and the gateway's token will never follow it. */
+	if (json_object_object_get_ex(page, "nextLink", &link) &&
+	    json_object_is_type(link, json_type_string) && json_object_get_string_len(link) > 0 &&
+	    !kv_next_link_valid(g->kv, json_object_get_string(link), name)) {
+		e.err = KV_ENEXTLINK;
+		e.status = 200;
+		snprintf(e.message, sizeof(e.message),
+		         "the vault's nextLink does not point at this vault's list");
+		gateway_kv_error(r, &e, name ? name : "");
+		goto out;
+	}
 	if (shape_list(page, g->policy, req->self_origin, &req->route, &g->paging) != 0) {
-		log_error("the vault's answer for a list is not a SecretListResult");
-		response_error(r, 502, "BadGateway", "The vault gave an unexpected answer.");
+		e.err = KV_EPROTO;
+		e.status = 200;
+		snprintf(e.message, sizeof(e.message),
+		         "the vault's answer for a list is not a SecretListResult");
+		gateway_kv_error(r, &e, name ? name : "");
 		goto out;
 	}
 	/* Key Vault lists no versions for a missing secret; kvgate answers that

@@ -2,14 +2,18 @@
  * kv.c: the Key Vault secrets client. See kv.h.
  *
  * Every call goes through kv_call(), which owns the policy for talking to
- * the vault: a deadline of [vault] timeout_ms for the whole call (token
- * included), one retry with a fresh token after a 401, and up to
- * [vault] max_retries retries of transient failures (408, 429, 500, 502,
- * 503, 504, failed connections, resets and token endpoint outages) with
- * exponential backoff and jitter, or after Retry-After when the vault sends
- * one, as long as the wait fits in what is left of the deadline. Statuses
- * and transport failures become enum kv_err in one place (kv_map_status()
- * and kv_map_http()); the answer's JSON shape is checked in kv_parse().
+ * the vault: one deadline of [vault] deadline_ms for the whole call (token,
+ * attempts and waits), each attempt bounded by min(timeout_ms, what is
+ * left); one retry with a fresh token after a 401 whose challenge passed
+ * kv_on_challenge(); and up to [vault] max_retries retries of transient
+ * failures (408, 429, 500, 502, 503, 504, failed or dropped connections,
+ * attempt timeouts and token endpoint outages) with exponential backoff and
+ * full jitter, or after the vault's retry-after-ms / x-ms-retry-after-ms /
+ * Retry-After, as long as the wait fits in what is left of the deadline.
+ * The bearer token is attached only to URLs on the vault's own scheme, host
+ * and port (kv_on_vault()). Statuses and transport failures become enum
+ * kv_err in one place (kv_map_status() and kv_map_http()); the answer's
+ * JSON shape is checked in kv_parse().
  */
 #include <errno.h>
 #include <limits.h>
@@ -37,13 +41,19 @@
 #define KV_AUTH_MAX (17 * 1024)
 /* Key Vault's JSON nests three levels (attributes, tags); leave room. */
 #define KV_JSON_DEPTH 16
-/* Backoff: BASE * 2^attempt, at most MAX, with the upper half jittered. */
+/* Backoff: a random wait in [0, BASE * 2^attempt], the bound at most MAX
+ * ("full jitter"), so that processes throttled together spread out. */
 #define KV_BACKOFF_BASE_MS 200L
 #define KV_BACKOFF_MAX_MS 4000L
 /* A retry is not started with less than this much of the deadline left. */
 #define KV_ATTEMPT_MIN_MS 100L
 /* Retry-After values beyond a day are not believed. */
 #define KV_RETRY_AFTER_MAX 86400L
+/* Cap on one value of a WWW-Authenticate challenge (the header itself is
+ * capped by http.c at 1 KB). */
+#define KV_CHALLENGE_VALUE_MAX 512
+/* A tenant id in a challenge: a GUID or a domain name. */
+#define KV_TENANT_MAX 128
 
 /* What a 200 answer must look like. */
 enum kv_shape {
@@ -56,8 +66,10 @@ struct kv_client {
 	struct identity *id;
 	char *vault_url; /* scheme://host[:port], no trailing '/' */
 	char *api_version;
-	long timeout_ms; /* deadline of one kv_get_secret() / kv_list() */
+	long timeout_ms;  /* bound of one attempt */
+	long deadline_ms; /* bound of one kv_get_secret() / kv_list(), all attempts */
 	long max_retries;
+	bool verify_resource; /* [vault] verify_challenge_resource */
 	/* The vault URL's parts, for kv_next_link_valid(). */
 	bool tls;
 	char *host; /* as written in the URL, brackets included for IPv6 */
@@ -98,6 +110,16 @@ const char *kv_strerror(enum kv_err e)
 		return "no token for the vault";
 	case KV_ENEXTLINK:
 		return "nextLink does not point at this vault's list";
+	case KV_ETOOBIG:
+		return "the vault's answer is too large";
+	case KV_ECHALLENGE:
+		return "the vault's 401 challenge failed verification";
+	case KV_EIDREJECTED:
+		return "the identity endpoint refused the gateway's credential";
+	case KV_EDROPPED:
+		return "the connection to the vault dropped";
+	case KV_EDEADLINE:
+		return "the request's deadline was spent";
 	}
 	return "unknown kv error";
 }
@@ -267,6 +289,8 @@ enum kv_err kv_client_new(const struct policy *p, struct kv_client **out, char *
 		return KV_ENOMEM;
 	}
 	c->timeout_ms = v->timeout_ms > 0 ? v->timeout_ms : 5000;
+	c->deadline_ms = v->deadline_ms > 0 ? v->deadline_ms : 10000;
+	c->verify_resource = v->verify_challenge_resource;
 	c->max_retries = v->max_retries > 0 ? v->max_retries : 0;
 	c->jitter = ((uint64_t)getpid() << 32) ^ (uint64_t)kv_now_ms() ^ (uint64_t)(uintptr_t)c;
 	if (c->jitter == 0)
@@ -348,48 +372,64 @@ void kv_stats(const struct kv_client *c, unsigned long *token_calls, unsigned lo
  * - a query (optional) of [A-Za-z0-9$=&%._~+/-] only, which is what
  *   api-version, $skiptoken (base64) and maxresults are made of.
  */
-bool kv_next_link_valid(const struct kv_client *c, const char *url, const char *name)
+/*
+ * Where the path of url starts when url is on the vault itself: the vault's
+ * scheme and host (both compared ignoring case) and its port, explicit or the
+ * scheme's default (a port is 1-5 digits without a leading zero, and nothing
+ * else, no user information, may sit in the authority). NULL when url is
+ * anywhere else. This is the one check that decides where the bearer token
+ * may go.
+ */
+static const char *kv_on_vault(const struct kv_client *c, const char *url)
 {
-	static const char query_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	                                  "0123456789$=&%._~+/-";
-	const char *auth, *path, *q;
-	size_t n, alen, hlen, plen, nlen;
+	const char *auth;
+	size_t alen, hlen;
 	long port;
 
-	if (c == NULL || url == NULL)
-		return false;
-	n = strnlen(url, KV_NEXTLINK_MAX + 1);
-	if (n > KV_NEXTLINK_MAX || memchr(url, '#', n) != NULL)
-		return false;
 	if (c->tls && strncasecmp(url, "https://", 8) == 0)
 		auth = url + 8;
 	else if (!c->tls && strncasecmp(url, "http://", 7) == 0)
 		auth = url + 7;
 	else
-		return false;
+		return NULL;
 
-	alen = strcspn(auth, "/?");
+	alen = strcspn(auth, "/?#");
 	hlen = strlen(c->host);
 	if (alen < hlen || strncasecmp(auth, c->host, hlen) != 0)
-		return false;
+		return NULL;
 	if (hlen == alen) {
 		port = c->tls ? 443 : 80;
 	} else {
 		/* ':' then 1-5 digits, no leading zero */
 		if (auth[hlen] != ':' || alen - hlen < 2 || alen - hlen > 6 ||
 		    auth[hlen + 1] == '0')
-			return false;
+			return NULL;
 		port = 0;
 		for (size_t i = hlen + 1; i < alen; i++) {
 			if (auth[i] < '0' || auth[i] > '9')
-				return false;
+				return NULL;
 			port = port * 10 + (auth[i] - '0');
 		}
 	}
 	if (port != c->port)
-		return false;
+		return NULL;
+	return auth + alen;
+}
 
-	path = auth + alen;
+bool kv_next_link_valid(const struct kv_client *c, const char *url, const char *name)
+{
+	static const char query_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                                  "0123456789$=&%._~+/-";
+	const char *path, *q;
+	size_t n, plen, nlen;
+
+	if (c == NULL || url == NULL)
+		return false;
+	n = strnlen(url, KV_NEXTLINK_MAX + 1);
+	if (n > KV_NEXTLINK_MAX || memchr(url, '#', n) != NULL)
+		return false;
+	if ((path = kv_on_vault(c, url)) == NULL)
+		return false;
 	plen = strcspn(path, "?");
 	if (name == NULL) {
 		if (plen != 8 || strncmp(path, "/secrets", 8) != 0)
@@ -423,17 +463,45 @@ static bool kv_version_valid(const char *v)
 	return strlen(v) == 32 && strspn(v, "0123456789abcdefABCDEF") == 32;
 }
 
-/* Retry-After as delay-seconds (RFC 9110 10.2.3), -1 when absent or not a
- * plain number (the HTTP-date form is not used by Key Vault). */
-static long kv_retry_after(const char *v)
+/* A number of 1-9 digits, or -1. */
+static long kv_digits(const char *v)
 {
 	size_t n;
-	long secs;
 
 	if (v == NULL || (n = strlen(v)) == 0 || n > 9 || strspn(v, "0123456789") != n)
 		return -1;
-	secs = strtol(v, NULL, 10);
-	return secs > KV_RETRY_AFTER_MAX ? KV_RETRY_AFTER_MAX : secs;
+	return strtol(v, NULL, 10);
+}
+
+/*
+ * How long the vault asks the client to wait, in milliseconds, -1 when it
+ * does not say (or says nothing that parses). retry_after_ms holds
+ * retry-after-ms or x-ms-retry-after-ms (milliseconds; preferred, as
+ * azure-core does); retry_after holds Retry-After (RFC 9110 10.2.3):
+ * delay-seconds, or an HTTP-date (IMF-fixdate, e.g. "Wed, 21 Oct 2015
+ * 07:28:00 GMT") compared with now, a date in the past meaning 0. Values are
+ * capped at KV_RETRY_AFTER_MAX seconds.
+ */
+static long kv_retry_after_ms(const char *retry_after_ms, const char *retry_after, time_t now)
+{
+	struct tm tm;
+	const char *end;
+	long v;
+	time_t t;
+
+	if ((v = kv_digits(retry_after_ms)) >= 0)
+		return v > KV_RETRY_AFTER_MAX * 1000 ? KV_RETRY_AFTER_MAX * 1000 : v;
+	if ((v = kv_digits(retry_after)) >= 0)
+		return v > KV_RETRY_AFTER_MAX ? KV_RETRY_AFTER_MAX * 1000 : v * 1000;
+	if (retry_after == NULL || strlen(retry_after) != 29)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(retry_after, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (end == NULL || *end != '\0' || (t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	if (t <= now)
+		return 0;
+	return t - now > KV_RETRY_AFTER_MAX ? KV_RETRY_AFTER_MAX * 1000 : (long)(t - now) * 1000;
 }
 
 /* The string member key of object o, or NULL. */
@@ -539,9 +607,11 @@ static enum kv_err kv_map_status(const struct http_response *r, struct kv_error 
 	}
 }
 
-/* Map a transport failure of a vault request; *retry as above. */
-static enum kv_err kv_map_http(struct kv_client *c, enum http_err he, struct kv_error *e,
-                               bool *retry)
+/* Map a transport failure of a vault request; *retry as above. A timeout
+ * of an attempt that the deadline (not timeout_ms) bounded is the end of
+ * the call: KV_EDEADLINE. */
+static enum kv_err kv_map_http(struct kv_client *c, enum http_err he, bool capped,
+                               struct kv_error *e, bool *retry)
 {
 	const char *why = http_last_error(c->http);
 	enum kv_err err;
@@ -553,18 +623,21 @@ static enum kv_err kv_map_http(struct kv_client *c, enum http_err he, struct kv_
 	case HTTP_ENOMEM:
 		return kv_fail(e, KV_ENOMEM, "out of memory");
 	case HTTP_ETOOBIG:
-		return kv_fail(e, KV_EPROTO, "answer too big (over %d bytes)", KV_RESPONSE_MAX);
+		return kv_fail(e, KV_ETOOBIG, "answer too big (over %d bytes)", KV_RESPONSE_MAX);
 	case HTTP_ECONNECT:
 		*retry = true;
 		err = KV_EUNAVAILABLE;
 		break;
 	case HTTP_ETIMEOUT:
+		if (capped)
+			return kv_fail(e, KV_EDEADLINE, "no answer within the %ld ms deadline",
+			               c->deadline_ms);
 		*retry = true;
 		err = KV_ETIMEOUT;
 		break;
 	case HTTP_ETRANSPORT:
 		*retry = true;
-		err = KV_EUPSTREAM;
+		err = KV_EDROPPED;
 		break;
 	case HTTP_ETLS:
 	case HTTP_EURL:
@@ -575,13 +648,60 @@ static enum kv_err kv_map_http(struct kv_client *c, enum http_err he, struct kv_
 	return kv_fail(e, err, "%s (%s)", http_strerror(he), why);
 }
 
+/* Map a failure to get a token; *retry as above. */
+static enum kv_err kv_map_identity(struct kv_client *c, enum identity_err ie, bool capped,
+                                   const char *detail, struct kv_error *e, bool *retry)
+{
+	enum kv_err err;
+
+	*retry = false;
+	switch (ie) {
+	case IDENTITY_OK:
+		return KV_OK;
+	case IDENTITY_ENOMEM:
+		return kv_fail(e, KV_ENOMEM, "out of memory");
+	case IDENTITY_ETIMEOUT:
+		if (capped)
+			return kv_fail(e, KV_EDEADLINE,
+			               "identity: no token within the %ld ms deadline: %s",
+			               c->deadline_ms, detail);
+		*retry = true;
+		err = KV_EIDENTITY;
+		break;
+	case IDENTITY_EUNAVAILABLE:
+		*retry = true;
+		err = KV_EIDENTITY;
+		break;
+	case IDENTITY_EREJECTED:
+	case IDENTITY_ECONFIG:
+		err = KV_EIDREJECTED;
+		break;
+	case IDENTITY_EPROTO:
+	default:
+		err = KV_EIDENTITY;
+		break;
+	}
+	return kv_fail(e, err, "identity: %s: %s", identity_strerror(ie), detail);
+}
+
+/* Time left before deadline, and the bound of the next call in it:
+ * min(timeout_ms, left). *capped says whether the deadline is the bound. */
+static long kv_bound(const struct kv_client *c, long deadline, bool *capped)
+{
+	long left = deadline - kv_now_ms();
+
+	*capped = left < c->timeout_ms;
+	return *capped ? left : c->timeout_ms;
+}
+
 /*
  * One attempt before deadline (monotonic ms): a token (cached or fetched),
- * then GET url with it, each bounded by what is left of the deadline. Fills
- * e for this attempt (status, envelope, Retry-After) and leaves the answer
- * in resp. Returns KV_OK when the vault answered 200; *retry says whether a
- * failure is worth another attempt. The Authorization header is wiped after
- * the call.
+ * then GET url with it, each bounded by min(timeout_ms, what is left of the
+ * deadline). The token goes only to the vault: a URL anywhere else is
+ * refused before any token is looked at. Fills e for this attempt (status,
+ * envelope, Retry-After) and leaves the answer in resp. Returns KV_OK when
+ * the vault answered 200; *retry says whether a failure is worth another
+ * attempt. The Authorization header is wiped after the call.
  */
 static enum kv_err kv_attempt(struct kv_client *c, const char *url, long deadline,
                               struct http_response *resp, struct kv_error *e, bool *retry)
@@ -593,19 +713,23 @@ static enum kv_err kv_attempt(struct kv_client *c, const char *url, long deadlin
 	enum identity_err ie;
 	enum http_err he;
 	enum kv_err err;
-	long left;
+	bool capped;
+	long bound, wait_ms;
 
 	*retry = false;
 	kv_error_clear(e);
 	http_response_free(resp);
-	http_set_timeout(c->http, deadline - kv_now_ms());
-	if ((ie = identity_token(c->id, &token, detail, sizeof(detail))) != IDENTITY_OK) {
-		*retry = ie == IDENTITY_EUNAVAILABLE;
-		return kv_fail(e, ie == IDENTITY_ENOMEM ? KV_ENOMEM : KV_EIDENTITY,
-		               "identity: %s: %s", identity_strerror(ie), detail);
-	}
-	if ((left = deadline - kv_now_ms()) <= 0)
-		return kv_fail(e, KV_ETIMEOUT, "no time left after fetching a token");
+	if (kv_on_vault(c, url) == NULL)
+		return kv_fail(e, KV_ENEXTLINK, "refused to send the token outside the vault");
+	if ((bound = kv_bound(c, deadline, &capped)) <= 0)
+		return kv_fail(e, KV_EDEADLINE, "the %ld ms deadline was spent", c->deadline_ms);
+	http_set_timeout(c->http, bound);
+	ie = identity_token(c->id, &token, detail, sizeof(detail));
+	if (ie != IDENTITY_OK)
+		return kv_map_identity(c, ie, capped, detail, e, retry);
+	if ((bound = kv_bound(c, deadline, &capped)) <= 0)
+		return kv_fail(e, KV_EDEADLINE, "the %ld ms deadline was spent fetching a token",
+		               c->deadline_ms);
 	buf_init(&auth, KV_AUTH_MAX);
 	if (buf_printf(&auth, "Authorization: Bearer %s", token) != BUF_OK) {
 		buf_free(&auth);
@@ -613,13 +737,14 @@ static enum kv_err kv_attempt(struct kv_client *c, const char *url, long deadlin
 	}
 	headers[0] = auth.data;
 	c->vault_calls++;
-	http_set_timeout(c->http, left);
+	http_set_timeout(c->http, bound);
 	he = http_request(c->http, "GET", url, headers, NULL, KV_RESPONSE_MAX, resp);
 	buf_free(&auth);
 	e->status = resp->status;
 	if (he != HTTP_OK)
-		return kv_map_http(c, he, e, retry);
-	e->retry_after = kv_retry_after(resp->retry_after);
+		return kv_map_http(c, he, capped, e, retry);
+	wait_ms = kv_retry_after_ms(resp->retry_after_ms, resp->retry_after, time(NULL));
+	e->retry_after = wait_ms < 0 ? -1 : (wait_ms + 999) / 1000;
 	if (resp->status != 200)
 		kv_read_envelope(&resp->body, e);
 	err = kv_map_status(resp, e, retry);
@@ -628,29 +753,270 @@ static enum kv_err kv_attempt(struct kv_client *c, const char *url, long deadlin
 	return err;
 }
 
-/*
- * Where a 401 challenge lands. Today the token is dropped and a fresh one
- * fetched for the one retry. A later issue parses the challenge here
- * (WWW-Authenticate: Bearer authorization="…/{tenant}", resource="…"): to
- * check that the vault names the tenant and resource the identity uses, as
- * the Azure SDKs' challenge policy does, before sending it another token.
- */
-static void kv_on_challenge(struct kv_client *c, const char *challenge)
+/* A challenge's parameters, as far as Key Vault's challenge policy reads
+ * them. Empty when absent. */
+struct kv_challenge {
+	char authorization[KV_CHALLENGE_VALUE_MAX + 1]; /* authorization or authorization_uri */
+	char resource[KV_CHALLENGE_VALUE_MAX + 1];
+	char scope[KV_CHALLENGE_VALUE_MAX + 1];
+};
+
+/* Whether ch is an RFC 9110 tchar. */
+static bool kv_tchar(char ch)
 {
-	(void)challenge;
-	identity_invalidate(c->id);
+	if ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'))
+		return true;
+	return ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
 }
 
-/* The wait before retry number attempt+1: Retry-After when the vault sent
- * one, else KV_BACKOFF_BASE_MS * 2^attempt (at most KV_BACKOFF_MAX_MS), of
- * which the upper half is random so that processes throttled together do
- * not come back together. */
-static long kv_backoff_ms(struct kv_client *c, long attempt, long retry_after)
+/*
+ * Parse a WWW-Authenticate value (RFC 9110 11.6.1) into ch: challenges of
+ * the form scheme [param=value, ...], values tokens or quoted strings
+ * (backslash escapes), parameters in any order, separated by commas and
+ * white space. Only the parameters of the Bearer challenge are kept
+ * (names compared ignoring case); a parameter given twice, a value over
+ * KV_CHALLENGE_VALUE_MAX, or anything that is not this syntax makes the
+ * whole header refused. Returns NULL, or why it was refused.
+ */
+static const char *kv_parse_challenge(const char *h, struct kv_challenge *ch)
+{
+	const char *p = h, *name;
+	char value[KV_CHALLENGE_VALUE_MAX + 1], *slot;
+	size_t nlen, vlen;
+	bool bearer = false, seen_bearer = false;
+
+	memset(ch, 0, sizeof(*ch));
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		name = p;
+		while (kv_tchar(*p))
+			p++;
+		if ((nlen = (size_t)(p - name)) == 0)
+			return "a character that is not HTTP syntax";
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '=') {
+			/* A new challenge's scheme. */
+			bearer = nlen == 6 && strncasecmp(name, "Bearer", 6) == 0;
+			if (bearer && seen_bearer)
+				return "two Bearer challenges";
+			seen_bearer = seen_bearer || bearer;
+			continue;
+		}
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		vlen = 0;
+		if (*p == '"') {
+			for (p++; *p != '"'; p++) {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				if (*p == '\0' || (unsigned char)*p < 0x20 || *p == 0x7f)
+					return "an unterminated or binary quoted string";
+				if (vlen == KV_CHALLENGE_VALUE_MAX)
+					return "a value too long";
+				value[vlen++] = *p;
+			}
+			p++;
+		} else {
+			while (kv_tchar(*p) || *p == '/' || *p == ':') {
+				if (vlen == KV_CHALLENGE_VALUE_MAX)
+					return "a value too long";
+				value[vlen++] = *p++;
+			}
+			if (vlen == 0)
+				return "a parameter without a value";
+		}
+		value[vlen] = '\0';
+		if (*p != '\0' && *p != ',' && *p != ' ' && *p != '\t')
+			return "junk after a value";
+		if (!bearer)
+			continue;
+		slot = NULL;
+		if ((nlen == 13 && strncasecmp(name, "authorization", 13) == 0) ||
+		    (nlen == 17 && strncasecmp(name, "authorization_uri", 17) == 0))
+			slot = ch->authorization;
+		else if (nlen == 8 && strncasecmp(name, "resource", 8) == 0)
+			slot = ch->resource;
+		else if (nlen == 5 && strncasecmp(name, "scope", 5) == 0)
+			slot = ch->scope;
+		if (slot == NULL)
+			continue;
+		if (slot[0] != '\0')
+			return "a parameter given twice";
+		memcpy(slot, value, vlen + 1);
+	}
+	if (!seen_bearer)
+		return "no Bearer challenge";
+	return NULL;
+}
+
+/*
+ * Split an https:// URL into its host (lower-cased, port left out) and the
+ * path after it. Returns false when url is not https://host[:port][/path]
+ * with a host of [A-Za-z0-9.-] (no user information, IP literals in
+ * brackets refused) and no query or fragment.
+ */
+static bool kv_https_url(const char *url, char *host, size_t hlen, const char **path)
+{
+	const char *a, *colon;
+	size_t n, i;
+
+	if (strncasecmp(url, "https://", 8) != 0)
+		return false;
+	a = url + 8;
+	n = strcspn(a, "/");
+	if (strpbrk(url, "?#@\\") != NULL)
+		return false;
+	colon = memchr(a, ':', n);
+	if (colon != NULL) {
+		if (colon[1] == '/' || colon[1] == '\0' ||
+		    strspn(colon + 1, "0123456789") != n - (size_t)(colon + 1 - a))
+			return false;
+		n = (size_t)(colon - a);
+	}
+	if (n == 0 || n >= hlen ||
+	    strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	              "0123456789.-") < n)
+		return false;
+	for (i = 0; i < n; i++)
+		host[i] = (char)((a[i] >= 'A' && a[i] <= 'Z') ? a[i] + 32 : a[i]);
+	host[n] = '\0';
+	*path = a + strcspn(a, "/");
+	return true;
+}
+
+/*
+ * The tenant an authorization URL names: https://{authority}/{tenant}, or
+ * https://{authority}/{tenant}/oauth2/... (the older authorization_uri
+ * form), the tenant being a GUID or a domain name ([A-Za-z0-9.-], not
+ * starting with '.' or '-'). Returns false when there is none.
+ */
+static bool kv_challenge_tenant(const char *url, char *tenant, size_t tlen)
+{
+	char host[256];
+	const char *path, *seg, *end;
+	size_t n;
+
+	if (!kv_https_url(url, host, sizeof(host), &path) || *path != '/')
+		return false;
+	seg = path + 1;
+	end = seg + strcspn(seg, "/");
+	n = (size_t)(end - seg);
+	/* The tenant is the last segment, unless an /oauth2/... tail follows it. */
+	if (*end == '/' && end[1] != '\0' && strncmp(end, "/oauth2/", 8) != 0)
+		return false;
+	if (n == 0 || n >= tlen || seg[0] == '.' || seg[0] == '-' ||
+	    strspn(seg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") < n)
+		return false;
+	memcpy(tenant, seg, n);
+	tenant[n] = '\0';
+	return true;
+}
+
+/*
+ * Whether a challenge's resource (or scope, "/.default" removed) names this
+ * vault: an https URL whose host, of two labels at least, is the vault's
+ * host or a suffix of it on a dot boundary (vault.azure.net for
+ * myvault.vault.azure.net; the sovereign clouds' hosts by the same rule).
+ */
+static bool kv_resource_matches(const struct kv_client *c, const char *resource)
+{
+	char host[256], vhost[256];
+	const char *path;
+	size_t hn, vn, i;
+
+	if (!kv_https_url(resource, host, sizeof(host), &path) || strchr(host, '.') == NULL)
+		return false;
+	vn = strlen(c->host);
+	if (vn >= sizeof(vhost))
+		return false;
+	for (i = 0; i <= vn; i++)
+		vhost[i] =
+		    (char)((c->host[i] >= 'A' && c->host[i] <= 'Z') ? c->host[i] + 32 : c->host[i]);
+	hn = strlen(host);
+	if (hn == vn)
+		return strcmp(host, vhost) == 0;
+	return hn < vn && vhost[vn - hn - 1] == '.' && strcmp(vhost + vn - hn, host) == 0;
+}
+
+/*
+ * Where a 401 lands, before the one retry with a fresh token. Without a
+ * WWW-Authenticate header the token is simply dropped. With one, the
+ * challenge must parse (kv_parse_challenge()), name a tenant in its
+ * authorization URL, and, unless [vault] verify_challenge_resource = false,
+ * name this vault in its resource (or scope) as the Azure SDKs' challenge
+ * policy checks; then the token is dropped and the identity asks the
+ * challenge's tenant from now on (a method without a tenant, managed
+ * identity, keeps its own). A challenge that fails gives KV_ECHALLENGE with
+ * the reason in e, and no token is fetched for it.
+ */
+static enum kv_err kv_on_challenge(struct kv_client *c, const char *challenge, struct kv_error *e)
+{
+	struct kv_challenge ch;
+	char tenant[KV_TENANT_MAX + 1], resource[KV_CHALLENGE_VALUE_MAX + 1], shown[80];
+	const char *why;
+	size_t n;
+
+	if (challenge == NULL) {
+		identity_invalidate(c->id);
+		return KV_OK;
+	}
+	if ((why = kv_parse_challenge(challenge, &ch)) != NULL)
+		return kv_fail(e, KV_ECHALLENGE, "401 challenge refused: %s", why);
+	if (ch.authorization[0] == '\0')
+		return kv_fail(e, KV_ECHALLENGE, "401 challenge refused: no authorization URL");
+	if (!kv_challenge_tenant(ch.authorization, tenant, sizeof(tenant)))
+		return kv_fail(e, KV_ECHALLENGE,
+		               "401 challenge refused: its authorization URL names no tenant");
+	if (c->verify_resource) {
+		snprintf(resource, sizeof(resource), "%s", ch.resource);
+		if (resource[0] == '\0' && ch.scope[0] != '\0') {
+			snprintf(resource, sizeof(resource), "%s", ch.scope);
+			n = strlen(resource);
+			if (n > 9 && strcmp(resource + n - 9, "/.default") == 0)
+				resource[n - 9] = '\0';
+		}
+		if (resource[0] == '\0')
+			return kv_fail(e, KV_ECHALLENGE,
+			               "401 challenge refused: no resource or scope");
+		if (!kv_resource_matches(c, resource)) {
+			kv_copy_text(shown, sizeof(shown), resource, true);
+			return kv_fail(e, KV_ECHALLENGE,
+			               "401 challenge refused: resource %s does not name the "
+			               "vault's host %s",
+			               shown, c->host);
+		}
+	}
+	switch (identity_use_tenant(c->id, tenant)) {
+	case IDENTITY_OK:
+		break;
+	case IDENTITY_ENOMEM:
+		return kv_fail(e, KV_ENOMEM, "out of memory");
+	default:
+		/* No tenant to switch (managed identity): the token is dropped
+		 * all the same. */
+		identity_invalidate(c->id);
+		break;
+	}
+	log_info("vault answered 401 with a challenge for tenant %s: fetching a fresh token",
+	         tenant);
+	return KV_OK;
+}
+
+/* The wait before retry number attempt+1, in milliseconds: what the vault
+ * asked for (retry_after_ms >= 0), else a random wait in [0, bound] where
+ * bound = KV_BACKOFF_BASE_MS * 2^attempt, at most KV_BACKOFF_MAX_MS ("full
+ * jitter", so that processes throttled together do not come back together). */
+static long kv_backoff_ms(struct kv_client *c, long attempt, long retry_after_ms)
 {
 	long d = KV_BACKOFF_BASE_MS;
 
-	if (retry_after > 0)
-		return retry_after * 1000;
+	if (retry_after_ms >= 0)
+		return retry_after_ms;
 	while (attempt-- > 0 && d < KV_BACKOFF_MAX_MS)
 		d *= 2;
 	if (d > KV_BACKOFF_MAX_MS)
@@ -658,7 +1024,27 @@ static long kv_backoff_ms(struct kv_client *c, long attempt, long retry_after)
 	c->jitter ^= c->jitter << 13;
 	c->jitter ^= c->jitter >> 7;
 	c->jitter ^= c->jitter << 17;
-	return d / 2 + (long)(c->jitter % (uint64_t)(d / 2 + 1));
+	return (long)(c->jitter % (uint64_t)(d + 1));
+}
+
+/*
+ * The call ends because the next wait (delay ms) does not fit in what is
+ * left of the deadline. Throttling (429) and an unavailable vault (503,
+ * refused connections) stay what they are, with retry_after set so the
+ * caller can say when to come back; anything else is the deadline spent.
+ */
+static enum kv_err kv_out_of_time(struct kv_client *c, struct kv_error *e, long delay)
+{
+	char last[sizeof(e->message)];
+
+	if (e->err == KV_ETHROTTLED || e->err == KV_EUNAVAILABLE) {
+		if (e->retry_after < 1)
+			e->retry_after = delay / 1000 + 1;
+		return e->err;
+	}
+	memcpy(last, e->message, sizeof(last));
+	return kv_fail(e, KV_EDEADLINE, "the %ld ms deadline was spent; last attempt: %s",
+	               c->deadline_ms, last);
 }
 
 /*
@@ -670,27 +1056,26 @@ static enum kv_err kv_call(struct kv_client *c, const char *url, enum kv_shape s
                            struct json_object **out, struct kv_error *e)
 {
 	struct http_response resp = {0};
-	long deadline = kv_now_ms() + c->timeout_ms, delay, attempt = 0;
+	long deadline = kv_now_ms() + c->deadline_ms, delay, attempt = 0, wait_ms;
 	bool refreshed = false, retry;
 	enum kv_err err;
 
 	for (;;) {
-		if (deadline - kv_now_ms() <= 0) {
-			kv_error_clear(e);
-			err = kv_fail(e, KV_ETIMEOUT, "no time left for another attempt");
-			break;
-		}
 		err = kv_attempt(c, url, deadline, &resp, e, &retry);
 		if (err == KV_EUNAUTHORIZED && !refreshed) {
 			refreshed = true;
-			kv_on_challenge(c, resp.www_authenticate);
+			if ((err = kv_on_challenge(c, resp.www_authenticate, e)) != KV_OK)
+				break;
 			continue;
 		}
 		if (err == KV_OK || !retry || attempt >= c->max_retries)
 			break;
-		delay = kv_backoff_ms(c, attempt, e->retry_after);
-		if (delay + KV_ATTEMPT_MIN_MS > deadline - kv_now_ms())
+		wait_ms = kv_retry_after_ms(resp.retry_after_ms, resp.retry_after, time(NULL));
+		delay = kv_backoff_ms(c, attempt, wait_ms);
+		if (delay + KV_ATTEMPT_MIN_MS > deadline - kv_now_ms()) {
+			err = kv_out_of_time(c, e, delay);
 			break;
+		}
 		log_debug("vault: %s (HTTP %ld), retry %ld in %ld ms", kv_strerror(err), e->status,
 		          attempt + 1, delay);
 		kv_sleep_ms(delay);

@@ -31,12 +31,18 @@ enum kv_err {
 	KV_EUNAUTHORIZED, /* 401 even with a fresh token */
 	KV_ETHROTTLED,    /* 429 */
 	KV_EUNAVAILABLE,  /* could not connect, or 503 */
-	KV_ETIMEOUT,      /* no answer within timeout_ms */
+	KV_ETIMEOUT,      /* every attempt ran out of timeout_ms */
 	KV_EUPSTREAM,     /* another non-2xx status, or a TLS failure */
-	KV_EPROTO,        /* the answer is not the JSON shape expected, or too big */
-	KV_EIDENTITY,     /* no token could be had from the identity endpoint */
+	KV_EPROTO,        /* the answer is not the JSON shape expected */
+	KV_EIDENTITY,     /* the identity endpoint failed or could not be reached */
 	KV_ENEXTLINK,     /* a nextLink that does not point at this vault's list */
+	KV_ETOOBIG,       /* the answer is over KV_RESPONSE_MAX */
+	KV_ECHALLENGE,    /* the 401 challenge failed verification; no token fetched */
+	KV_EIDREJECTED,   /* the identity endpoint refused the gateway's credential */
+	KV_EDROPPED,      /* the connection dropped before the answer was complete */
+	KV_EDEADLINE,     /* deadline_ms was spent before an answer */
 };
+#define KV_ERR_LAST KV_EDEADLINE
 
 struct kv_error {
 	enum kv_err err;
@@ -44,7 +50,9 @@ struct kv_error {
 	char code[64];     /* upstream error.code, "" when none */
 	char inner[64];    /* upstream error.innererror.code, "" when none */
 	char message[256]; /* upstream error.message or our reason; never a secret */
-	long retry_after;  /* seconds from Retry-After, -1 when absent */
+	long retry_after;  /* seconds the caller should wait (from retry-after-ms,
+	                      x-ms-retry-after-ms or Retry-After, rounded up, or the
+	                      backoff that no longer fitted); -1 when unknown */
 };
 
 struct kv_client;
@@ -55,6 +63,15 @@ enum kv_err kv_client_new(const struct policy *p, struct kv_client **out, char *
 void kv_client_free(struct kv_client *c);
 
 /*
+ * Each call below is bounded by [vault] deadline_ms in total (token, every
+ * attempt and every wait); one attempt by min(timeout_ms, what is left).
+ * 408, 429, 500, 502, 503, 504 and transport failures are retried up to
+ * max_retries times with exponential backoff and full jitter, or after the
+ * vault's retry-after-ms / x-ms-retry-after-ms / Retry-After when it sends
+ * one; when the wait no longer fits in the deadline the call ends at once
+ * (KV_ETHROTTLED or KV_EUNAVAILABLE with retry_after set, else
+ * KV_EDEADLINE).
+ *
  * GET {vault}/secrets/{name}[/{version}]. version NULL or "" means the latest.
  * name and version must already be valid. On success *bundle is the parsed
  * SecretBundle (caller frees with json_object_put); on failure NULL and e is

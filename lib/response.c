@@ -125,21 +125,34 @@ int response_json(struct response *r, int status, struct json_object *obj)
 
 void response_error(struct response *r, int status, const char *code, const char *message)
 {
-	struct json_object *root, *err;
+	response_error_inner(r, status, code, NULL, message);
+}
+
+void response_error_inner(struct response *r, int status, const char *code, const char *inner,
+                          const char *message)
+{
+	struct json_object *root, *err, *in = NULL;
 	const char *s;
 
 	buf_reset(&r->body);
 	r->status = status;
 	root = json_object_new_object();
 	err = json_object_new_object();
-	if (root == NULL || err == NULL) {
+	if (inner != NULL)
+		in = json_object_new_object();
+	if (root == NULL || err == NULL || (inner != NULL && in == NULL)) {
 		json_object_put(root);
 		json_object_put(err);
+		json_object_put(in);
 		buf_puts(&r->body, "{\"error\":{\"code\":\"InternalError\",\"message\":\"\"}}");
 		return;
 	}
 	json_object_object_add(err, "code", json_object_new_string(code));
 	json_object_object_add(err, "message", json_object_new_string(message));
+	if (in != NULL) {
+		json_object_object_add(in, "code", json_object_new_string(inner));
+		json_object_object_add(err, "innererror", in);
+	}
 	json_object_object_add(root, "error", err);
 	s = json_object_to_json_string_ext(root,
 	                                   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);

@@ -52,6 +52,12 @@ int response_json(struct response *r, int status, struct json_object *obj);
 /* Answer with status and Key Vault's error envelope. message is copied. */
 void response_error(struct response *r, int status, const char *code, const char *message);
 
+/* The same with Key Vault's innererror: {"error":{"code":…,"message":…,
+ * "innererror":{"code":inner}}}, so that a caller can tell upstream failures
+ * apart (inner NULL leaves it out). Strings are copied. */
+void response_error_inner(struct response *r, int status, const char *code, const char *inner,
+                          const char *message);
+
 /* An empty answer (204, preflights): no body and no Content-Type. */
 void response_empty(struct response *r, int status);
 

@@ -4,10 +4,14 @@
  *
  * Pins down: the exact requests (path, api-version, maxresults, Bearer
  * token, Accept), nextLink followed verbatim and only when it points at this
- * vault's list, the status mapping (Key Vault's envelope kept), one retry
- * with a fresh token after a 401, retries of transient failures inside the
- * deadline (Retry-After honoured, or given up on when it does not fit), and
- * the caps. Nothing secret is printed: tokens are compared, never shown.
+ * vault's list, the token sent nowhere but the vault, the status mapping
+ * (Key Vault's envelope kept), one retry with a fresh token after a 401 whose
+ * challenge passed verification (tenant taken from it, foreign resources and
+ * malformed challenges refused without a token request), retries of
+ * transient failures with full-jitter backoff inside one deadline
+ * (retry-after-ms, x-ms-retry-after-ms and Retry-After in both forms
+ * honoured, or given up on at once when they do not fit), and the caps.
+ * Nothing secret is printed: tokens are compared, never shown.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -54,6 +58,11 @@
 	"many requests were received.\"}}"
 
 static char dir[] = "/tmp/kvgate-kv-XXXXXX";
+/* [vault] deadline_ms of the next client() when not 0; otherwise the
+ * timeout given, so that one attempt's bound is the whole call's. */
+static long deadline_override;
+/* [vault] verify_challenge_resource of the next client(). */
+static bool verify_on;
 
 /* Write dir/name. */
 static void put(const char *name, const char *text)
@@ -80,11 +89,14 @@ static struct kv_client *client(const char *vault_url, int token_port, long time
 
 	put("secret", "not-the-real-secret\n");
 	snprintf(changes, sizeof(changes),
-	         "[vault]\nurl = %s\ntimeout_ms = %ld\nmax_retries = %ld\n"
+	         "[vault]\nurl = %s\ntimeout_ms = %ld\nmax_retries = %ld\ndeadline_ms = %ld\n"
+	         "verify_challenge_resource = %s\n"
 	         "[identity]\nmethod = client_secret\ntenant_id = " TENANT "\nclient_id = " CLIENT
 	         "\nclient_secret_file = %s/secret\nauthority_host = http://127.0.0.1:%d\n"
 	         "[secrets]\nallow = *\n",
-	         vault_url, timeout_ms, max_retries, dir, token_port);
+	         vault_url, timeout_ms, max_retries,
+	         deadline_override > 0 ? deadline_override : timeout_ms,
+	         verify_on ? "true" : "false", dir, token_port);
 	ini = policy_ini(changes); /* every other key at its documented value */
 	put("kvgate.ini", ini);
 	free(ini);
@@ -160,7 +172,7 @@ static bool clean(const struct kv_error *e)
 
 static void test_strerror(void)
 {
-	for (int e = KV_OK; e <= KV_ENEXTLINK; e++)
+	for (int e = KV_OK; e <= KV_ERR_LAST; e++)
 		ok(strstr(kv_strerror((enum kv_err)e), "unknown") == NULL, "kv_strerror(%d): %s", e,
 		   kv_strerror((enum kv_err)e));
 }
@@ -193,22 +205,50 @@ static void test_helpers(void)
 		   "a long vault message is truncated to the field");
 		buf_free(&b);
 	}
-	ok(kv_retry_after("7") == 7 && kv_retry_after("0") == 0 && kv_retry_after(NULL) == -1 &&
-	       kv_retry_after("") == -1 && kv_retry_after("-1") == -1 &&
-	       kv_retry_after("1.5") == -1 &&
-	       kv_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == -1 &&
-	       kv_retry_after("999999999") == KV_RETRY_AFTER_MAX,
-	   "Retry-After: delay-seconds only, capped");
-	ok(kv_backoff_ms(&c, 0, 3) == 3000, "Retry-After wins over the backoff");
-	for (int i = 0; i < 200; i++) {
-		d = kv_backoff_ms(&c, 0, -1);
-		in_range = in_range && d >= 100 && d <= 200;
-		d = kv_backoff_ms(&c, 2, 0);
-		in_range = in_range && d >= 400 && d <= 800;
-		d = kv_backoff_ms(&c, 30, -1);
-		in_range = in_range && d >= KV_BACKOFF_MAX_MS / 2 && d <= KV_BACKOFF_MAX_MS;
+	{
+		/* 2015-10-21 07:28:00 UTC */
+		time_t t0 = 1445412480;
+
+		ok(kv_retry_after_ms(NULL, "7", t0) == 7000 &&
+		       kv_retry_after_ms(NULL, "0", t0) == 0 &&
+		       kv_retry_after_ms(NULL, NULL, t0) == -1 &&
+		       kv_retry_after_ms(NULL, "", t0) == -1 &&
+		       kv_retry_after_ms(NULL, "-1", t0) == -1 &&
+		       kv_retry_after_ms(NULL, "1.5", t0) == -1 &&
+		       kv_retry_after_ms(NULL, "999999999", t0) == KV_RETRY_AFTER_MAX * 1000,
+		   "Retry-After delay-seconds, in ms, capped; junk ignored");
+		ok(kv_retry_after_ms(NULL, "Wed, 21 Oct 2015 07:28:05 GMT", t0) == 5000 &&
+		       kv_retry_after_ms(NULL, "Wed, 21 Oct 2015 07:27:00 GMT", t0) == 0 &&
+		       kv_retry_after_ms(NULL, "Wed, 21 Oct 2025 07:28:00 GMT", t0) ==
+		           KV_RETRY_AFTER_MAX * 1000 &&
+		       kv_retry_after_ms(NULL, "Wed, 21 Oct 2015 07:28:05 UTC", t0) == -1 &&
+		       kv_retry_after_ms(NULL, "Wed, 21 Oct 2015 07:28:05 GMTx", t0) == -1,
+		   "Retry-After HTTP-date: seconds from now, the past is 0, capped, junk ignored");
+		ok(kv_retry_after_ms("250", "7", t0) == 250 &&
+		       kv_retry_after_ms("0", NULL, t0) == 0 &&
+		       kv_retry_after_ms("x", "7", t0) == 7000 &&
+		       kv_retry_after_ms("999999999", NULL, t0) == KV_RETRY_AFTER_MAX * 1000,
+		   "retry-after-ms / x-ms-retry-after-ms preferred over Retry-After");
 	}
-	ok(in_range, "backoff doubles per attempt, jittered in its upper half, capped");
+	ok(kv_backoff_ms(&c, 0, 3000) == 3000 && kv_backoff_ms(&c, 5, 0) == 0,
+	   "the vault's wait wins over the backoff");
+	{
+		long lo = KV_BACKOFF_MAX_MS, hi = 0;
+
+		for (int i = 0; i < 400; i++) {
+			d = kv_backoff_ms(&c, 0, -1);
+			in_range = in_range && d >= 0 && d <= 200;
+			lo = d < lo ? d : lo;
+			hi = d > hi ? d : hi;
+			d = kv_backoff_ms(&c, 2, -1);
+			in_range = in_range && d >= 0 && d <= 800;
+			d = kv_backoff_ms(&c, 30, -1);
+			in_range = in_range && d >= 0 && d <= KV_BACKOFF_MAX_MS;
+		}
+		ok(in_range && lo < 40 && hi > 160,
+		   "backoff: full jitter in [0, 200 * 2^attempt], capped (first retry %ld..%ld ms)",
+		   lo, hi);
+	}
 }
 
 static void test_next_link(void)
@@ -501,7 +541,7 @@ static void test_retries(void)
 	t0 = canned_now_ms();
 	err = kv_get_secret(sc.c, "mysecret", NULL, &b, &e);
 	dt = canned_now_ms() - t0;
-	ok(err == KV_ETHROTTLED && e.retry_after == -1 && dt >= 250 && dt < 1500,
+	ok(err == KV_ETHROTTLED && e.retry_after == -1 && dt < 1500,
 	   "429 without Retry-After: backoff, max_retries, then KV_ETHROTTLED (%ld ms)", dt);
 
 	err = kv_get_secret(sc.c, "mysecret", NULL, &b, &e);
@@ -537,8 +577,8 @@ static void test_deadline(void)
 	t0 = canned_now_ms();
 	err = kv_get_secret(sc.c, "mysecret", NULL, &b, &e);
 	dt = canned_now_ms() - t0;
-	ok(err == KV_ETIMEOUT && b == NULL && dt >= 900 && dt < 1300,
-	   "500, then a slow answer: KV_ETIMEOUT at the 1 s deadline (%ld ms)", dt);
+	ok(err == KV_EDEADLINE && b == NULL && dt >= 900 && dt < 1300,
+	   "500, then a slow answer: KV_EDEADLINE at the 1 s deadline (%ld ms)", dt);
 	ok(canned_count_matching(&sc.s, "GET /secrets/") == 2,
 	   "no third attempt past the deadline");
 out:
@@ -561,8 +601,8 @@ static void test_deadline_token(void)
 	t0 = canned_now_ms();
 	err = kv_get_secret(sc.c, "mysecret", NULL, &b, &e);
 	dt = canned_now_ms() - t0;
-	ok(err == KV_ETIMEOUT && b == NULL && dt >= 900 && dt < 1300,
-	   "slow token, then slow vault: KV_ETIMEOUT at the 1 s deadline, not 1.4 s (%ld ms)", dt);
+	ok(err == KV_EDEADLINE && b == NULL && dt >= 900 && dt < 1300,
+	   "slow token, then slow vault: KV_EDEADLINE at the 1 s deadline, not 1.4 s (%ld ms)", dt);
 out:
 	json_object_put(b);
 	done(&sc);
@@ -611,9 +651,9 @@ static void test_transport(void)
 		goto out;
 	err = kv_get_secret(c, "mysecret", NULL, &b, &e);
 	kv_stats(c, &ntok, &nvault);
-	ok(err == KV_EIDENTITY && strstr(e.message, "invalid_client AADSTS7000215") != NULL &&
+	ok(err == KV_EIDREJECTED && strstr(e.message, "invalid_client AADSTS7000215") != NULL &&
 	       strstr(e.message, "Invalid client secret") == NULL && nvault == 0,
-	   "token refused: KV_EIDENTITY, no vault call (%s)", e.message);
+	   "token refused: KV_EIDREJECTED, not retried, no vault call (%s)", e.message);
 	err = kv_get_secret(c, "mysecret", NULL, &b, &e);
 	kv_stats(c, &ntok, &nvault);
 	ok(err == KV_OK && ntok == 3 && nvault == 1,
@@ -645,11 +685,11 @@ static void test_too_big(void)
 	if (!start(&sc, vault, 2, tokens, 1, 5000, 2))
 		goto out;
 	err = kv_get_secret(sc.c, "mysecret", NULL, &b, &e);
-	ok(err == KV_EPROTO && b == NULL && strstr(e.message, "too big") != NULL,
-	   "oversize answer: KV_EPROTO, \"too big\" (%s)", e.message);
+	ok(err == KV_ETOOBIG && b == NULL && strstr(e.message, "too big") != NULL,
+	   "oversize answer: KV_ETOOBIG, \"too big\" (%s)", e.message);
 	err = kv_get_secret(sc.c, "mysecret", NULL, &b, &e);
-	ok(err == KV_EPROTO && b == NULL && strstr(e.message, "too big") != NULL,
-	   "oversize answer without Content-Length: KV_EPROTO, not retried");
+	ok(err == KV_ETOOBIG && b == NULL && strstr(e.message, "too big") != NULL,
+	   "oversize answer without Content-Length: KV_ETOOBIG, not retried");
 	ok(canned_count_matching(&sc.s, "GET /secrets/") == 2, "oversize answers are not retried");
 out:
 	done(&sc);
@@ -730,6 +770,327 @@ out:
 	done(&sc);
 }
 
+/* The challenge parser: Key Vault's form and the variants the Azure SDKs
+ * accept (authorization_uri, scope, any order, no spaces, other
+ * challenges), and every malformed header refused as a whole. */
+static void test_challenge_parse(void)
+{
+	struct kv_challenge ch;
+	char big[1100];
+	const char *why;
+
+	why = kv_parse_challenge("Bearer authorization=\"https://login.microsoftonline.com/" TENANT
+	                         "\", resource=\"https://vault.azure.net\"",
+	                         &ch);
+	ok(why == NULL &&
+	       strcmp(ch.authorization, "https://login.microsoftonline.com/" TENANT) == 0 &&
+	       strcmp(ch.resource, "https://vault.azure.net") == 0 && ch.scope[0] == '\0',
+	   "Key Vault's challenge parsed");
+	why = kv_parse_challenge("bearer scope=\"https://vault.azure.net/.default\","
+	                         "authorization_uri=\"https://login.microsoftonline.com/x\"",
+	                         &ch);
+	ok(why == NULL && strcmp(ch.authorization, "https://login.microsoftonline.com/x") == 0 &&
+	       strcmp(ch.scope, "https://vault.azure.net/.default") == 0,
+	   "authorization_uri and scope, other order, no space, scheme ignoring case");
+	why = kv_parse_challenge("Basic realm=\"x\", Bearer realm=\"\", error=\"invalid_token\", "
+	                         "resource=https://vault.azure.net , "
+	                         "authorization=\"https://a.example/t\\\"x\"",
+	                         &ch);
+	ok(why == NULL && strcmp(ch.resource, "https://vault.azure.net") == 0 &&
+	       strcmp(ch.authorization, "https://a.example/t\"x") == 0,
+	   "another challenge first, unquoted value, escapes, other parameters ignored");
+	why = kv_parse_challenge("Basic realm=\"x\", resource=\"https://evil.example\"", &ch);
+	ok(why != NULL && strstr(why, "no Bearer") != NULL, "no Bearer challenge: refused");
+	ok(kv_parse_challenge("Bearer resource=\"a\", resource=\"b\"", &ch) != NULL,
+	   "a parameter given twice: refused");
+	ok(kv_parse_challenge("Bearer authorization=\"https://x/t", &ch) != NULL,
+	   "unterminated quoted string: refused");
+	ok(kv_parse_challenge("Bearer authorization=\"a\x01\"", &ch) != NULL,
+	   "control character in a value: refused");
+	ok(kv_parse_challenge("Bearer resource=", &ch) != NULL, "empty value: refused");
+	ok(kv_parse_challenge("Bearer resource=\"a\"x", &ch) != NULL,
+	   "junk after a value: refused");
+	ok(kv_parse_challenge("Bearer {resource}=a", &ch) != NULL, "non-token name: refused");
+	ok(kv_parse_challenge("Bearer a=1, Bearer b=2", &ch) != NULL,
+	   "two Bearer challenges: refused");
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memcpy(big, "Bearer resource=\"", 17);
+	big[sizeof(big) - 2] = '"';
+	ok(kv_parse_challenge(big, &ch) != NULL, "a value over KV_CHALLENGE_VALUE_MAX: refused");
+}
+
+/* The tenant from the authorization URL, and the resource's host against
+ * the vault's. */
+static void test_challenge_checks(void)
+{
+	struct kv_client c = {.host = "MyVault.vault.azure.net"};
+	struct kv_client cn = {.host = "x.vault.azure.cn"};
+	char t[KV_TENANT_MAX + 1];
+	struct {
+		const char *url, *tenant;
+	} tenants[] = {
+	    {"https://login.microsoftonline.com/" TENANT, TENANT},
+	    {"https://login.microsoftonline.com/contoso.onmicrosoft.com/",
+	     "contoso.onmicrosoft.com"},
+	    {"https://login.windows.net/" TENANT "/oauth2/authorize", TENANT},
+	    {"https://127.0.0.1:8443/" TENANT, TENANT},
+	    {"http://login.microsoftonline.com/" TENANT, NULL},
+	    {"https://login.microsoftonline.com", NULL},
+	    {"https://login.microsoftonline.com/", NULL},
+	    {"https://login.microsoftonline.com/a/b", NULL},
+	    {"https://login.microsoftonline.com/-x", NULL},
+	    {"https://login.microsoftonline.com/a_b", NULL},
+	    {"https://login.microsoftonline.com/" TENANT "?x=1", NULL},
+	    {"https://evil@login.microsoftonline.com/" TENANT, NULL},
+	};
+	struct {
+		const struct kv_client *c;
+		const char *resource;
+		bool want;
+	} res[] = {
+	    {&c, "https://vault.azure.net", true},
+	    {&c, "https://vault.azure.net/", true},
+	    {&c, "https://VAULT.Azure.NET:443", true},
+	    {&c, "https://myvault.vault.azure.net", true},
+	    {&c, "https://azure.net", true},
+	    {&c, "https://net", false},
+	    {&c, "https://ault.azure.net", false},
+	    {&c, "https://evil.vault.azure.net", false},
+	    {&c, "https://myvault.vault.azure.net.evil.com", false},
+	    {&c, "https://vault.azure.cn", false},
+	    {&c, "http://vault.azure.net", false},
+	    {&c, "https://user@vault.azure.net", false},
+	    {&c, "vault.azure.net", false},
+	    {&cn, "https://vault.azure.cn", true},
+	    {&cn, "https://vault.azure.net", false},
+	};
+
+	for (size_t i = 0; i < sizeof(tenants) / sizeof(tenants[0]); i++) {
+		bool got = kv_challenge_tenant(tenants[i].url, t, sizeof(t));
+
+		ok(tenants[i].tenant != NULL ? got && strcmp(t, tenants[i].tenant) == 0 : !got,
+		   "authorization %s: %s", tenants[i].url,
+		   tenants[i].tenant != NULL ? "tenant taken" : "refused");
+	}
+	for (size_t i = 0; i < sizeof(res) / sizeof(res[0]); i++)
+		ok(kv_resource_matches(res[i].c, res[i].resource) == res[i].want,
+		   "resource %s for vault %s: %s", res[i].resource, res[i].c->host,
+		   res[i].want ? "accepted" : "refused");
+}
+
+#define OTHER_TENANT "0f0f0f0f-1111-2222-3333-444444444444"
+#define CHALLENGE_OTHER                                                                            \
+	"WWW-Authenticate: Bearer authorization=\"https://login.microsoftonline.com/" OTHER_TENANT \
+	"\", resource=\"https://vault.azure.net\"\r\n"
+#define CHALLENGE_LOOPBACK                                                                         \
+	"WWW-Authenticate: Bearer scope=\"https://127.0.0.1/.default\", "                          \
+	"authorization_uri=\"https://login.microsoftonline.com/" TENANT "\"\r\n"
+
+/* A challenge is verified before any token is fetched for it, and its
+ * tenant is the one asked from then on. */
+static void test_challenge(void)
+{
+	struct canned_reply vault[] = {
+	    /* 1: a challenge for another tenant: fresh token from that tenant */
+	    {401, CHALLENGE_OTHER JSON, UNAUTH, 0, 0, 0},
+	    {200, JSON, BUNDLE, 0, 0, 0},
+	    /* 2: no WWW-Authenticate at all: plain refresh */
+	    {401, JSON, UNAUTH, 0, 0, 0},
+	    {200, JSON, BUNDLE, 0, 0, 0},
+	    /* 3: a malformed challenge: refused, no token */
+	    {401, "WWW-Authenticate: Bearer authorization=\"https://x/" TENANT "\r\n" JSON, UNAUTH,
+	     0, 0, 0},
+	    /* 4: no tenant in it: refused */
+	    {401, "WWW-Authenticate: Bearer resource=\"https://vault.azure.net\"\r\n" JSON, UNAUTH,
+	     0, 0, 0},
+	};
+	struct canned_reply tokens[] = {
+	    {200, JSON, OK_A, 0, 0, 0},
+	    {200, JSON, OK_B, 0, 0, 0},
+	    {200, JSON, OK_A, 0, 0, 0},
+	};
+	struct canned_reply vault2[] = {
+	    /* verify on: vault.azure.net does not name 127.0.0.1 */
+	    {401, CHALLENGE JSON, UNAUTH, 0, 0, 0},
+	    /* verify on: a scope naming 127.0.0.1 does */
+	    {401, CHALLENGE_LOOPBACK JSON, UNAUTH, 0, 0, 0},
+	    {200, JSON, BUNDLE, 0, 0, 0},
+	};
+	struct json_object *b = NULL;
+	struct kv_error e;
+	struct scene sc;
+	unsigned long ntok, nvault;
+	enum kv_err err;
+
+	if (!start(&sc, vault, 6, tokens, 3, 5000, 2))
+		goto out;
+	err = kv_get_secret(sc.c, "mysecret", NULL, &b, &e);
+	ok(err == KV_OK && b != NULL, "challenge for another tenant: fresh token, retry, 200");
+	ok(canned_count_matching(&sc.s, "POST /" OTHER_TENANT "/oauth2/v2.0/token ") == 1,
+	   "the fresh token was asked from the challenge's tenant");
+	ok(request_has(&sc.s, 3, "Authorization: Bearer " TOKEN_B), "the retry carries it");
+	json_object_put(b);
+	b = NULL;
+	err = kv_get_secret(sc.c, "mysecret", NULL, &b, &e);
+	ok(err == KV_OK && canned_count_matching(&sc.s, "POST /" OTHER_TENANT "/oauth2/") == 2,
+	   "401 without a challenge: plain refresh (from the tenant in use), retry, 200");
+	json_object_put(b);
+	b = NULL;
+	kv_stats(sc.c, &ntok, NULL);
+	err = kv_get_secret(sc.c, "mysecret", NULL, &b, &e);
+	kv_stats(sc.c, &nvault, NULL);
+	ok(err == KV_ECHALLENGE && e.status == 401 && nvault == ntok && clean(&e),
+	   "malformed challenge: KV_ECHALLENGE, no token fetched (%s)", e.message);
+	err = kv_get_secret(sc.c, "mysecret", NULL, &b, &e);
+	kv_stats(sc.c, &nvault, NULL);
+	ok(err == KV_ECHALLENGE && strstr(e.message, "authorization") != NULL && nvault == ntok,
+	   "challenge without an authorization URL: KV_ECHALLENGE, no token (%s)", e.message);
+	done(&sc);
+
+	verify_on = true;
+	if (!start(&sc, vault2, 3, tokens, 3, 5000, 2))
+		goto out;
+	err = kv_get_secret(sc.c, "mysecret", NULL, &b, &e);
+	kv_stats(sc.c, &ntok, &nvault);
+	ok(err == KV_ECHALLENGE && ntok == 1 && nvault == 1 &&
+	       strstr(e.message, "vault.azure.net") != NULL &&
+	       strstr(e.message, "127.0.0.1") != NULL,
+	   "verify on, foreign resource: KV_ECHALLENGE, no second token, no retry (%s)", e.message);
+	err = kv_get_secret(sc.c, "mysecret", NULL, &b, &e);
+	kv_stats(sc.c, &ntok, &nvault);
+	ok(err == KV_OK && ntok == 2 && nvault == 3,
+	   "verify on, scope naming the vault's host: fresh token, retry, 200");
+	json_object_put(b);
+	b = NULL;
+out:
+	verify_on = false;
+	done(&sc);
+}
+
+/* retry-after-ms and x-ms-retry-after-ms are honoured (and preferred), a
+ * far Retry-After HTTP-date ends the call at once, and every attempt is
+ * bounded by min(timeout_ms, what is left of deadline_ms). */
+static void test_retry_headers(void)
+{
+	static char far_date[64], far_hdr[128];
+	struct canned_reply vault[] = {
+	    {429, "x-ms-retry-after-ms: 300\r\nRetry-After: 30\r\n" JSON, THROTTLED, 0, 0, 0},
+	    {200, JSON, BUNDLE, 0, 0, 0},
+	    {503, "retry-after-ms: 5000\r\n", "", 0, 0, 0},
+	    {429, far_hdr, THROTTLED, 0, 0, 0},
+	};
+	struct canned_reply tokens[] = {{200, JSON, OK_A, 0, 0, 0}};
+	struct json_object *b = NULL;
+	struct kv_error e;
+	struct scene sc;
+	enum kv_err err;
+	time_t t = time(NULL) + 120;
+	struct tm tm;
+	long t0, dt;
+
+	gmtime_r(&t, &tm);
+	strftime(far_date, sizeof(far_date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	snprintf(far_hdr, sizeof(far_hdr), "Retry-After: %s\r\n" JSON, far_date);
+	deadline_override = 2000;
+	if (!start(&sc, vault, 4, tokens, 1, 1000, 3))
+		goto out;
+	t0 = canned_now_ms();
+	err = kv_get_secret(sc.c, "mysecret", NULL, &b, &e);
+	dt = canned_now_ms() - t0;
+	ok(err == KV_OK && dt >= 280 && dt < 900,
+	   "x-ms-retry-after-ms: 300 wins over Retry-After: 30 (%ld ms)", dt);
+	json_object_put(b);
+	b = NULL;
+	t0 = canned_now_ms();
+	err = kv_get_secret(sc.c, "mysecret", NULL, &b, &e);
+	dt = canned_now_ms() - t0;
+	ok(err == KV_EUNAVAILABLE && e.retry_after == 5 && dt < 300,
+	   "503 retry-after-ms: 5000 beyond the 2 s deadline: KV_EUNAVAILABLE at once, "
+	   "retry_after 5 (%ld ms)",
+	   dt);
+	t0 = canned_now_ms();
+	err = kv_get_secret(sc.c, "mysecret", NULL, &b, &e);
+	dt = canned_now_ms() - t0;
+	ok(err == KV_ETHROTTLED && e.retry_after >= 118 && e.retry_after <= 121 && dt < 300,
+	   "429 Retry-After as an HTTP-date 2 minutes away: KV_ETHROTTLED at once, retry_after "
+	   "%ld (%ld ms)",
+	   e.retry_after, dt);
+out:
+	deadline_override = 0;
+	done(&sc);
+}
+
+/* A vault that never answers: each attempt gets timeout_ms, the last one
+ * what is left, and the call ends by deadline_ms with KV_EDEADLINE (at
+ * once when the next backoff would not fit in what is left). */
+static void test_deadline_attempts(void)
+{
+	struct canned_reply vault[] = {
+	    {200, JSON, BUNDLE, 5000, 0, 1},
+	};
+	struct canned_reply tokens[] = {{200, JSON, OK_A, 0, 0, 0}};
+	struct json_object *b = NULL;
+	struct kv_error e;
+	struct scene sc;
+	unsigned long nvault;
+	enum kv_err err;
+	long t0, dt;
+
+	deadline_override = 1300;
+	if (!start(&sc, vault, 1, tokens, 1, 500, 10))
+		goto out;
+	t0 = canned_now_ms();
+	err = kv_get_secret(sc.c, "mysecret", NULL, &b, &e);
+	dt = canned_now_ms() - t0;
+	kv_stats(sc.c, NULL, &nvault);
+	ok(err == KV_EDEADLINE && dt >= 1000 && dt < 1450 && nvault >= 2 && nvault <= 3,
+	   "hanging vault: attempts of 500 ms, then KV_EDEADLINE by the 1.3 s deadline (ends "
+	   "early when the next wait would not fit) (%ld ms, %lu attempts)",
+	   dt, nvault);
+out:
+	deadline_override = 0;
+	done(&sc);
+}
+
+/* The token goes to the vault's scheme, host and port and nowhere else,
+ * whatever URL reaches kv_call(). */
+static void test_token_only_to_vault(void)
+{
+	struct canned_reply tokens[] = {{200, JSON, OK_A, 0, 0, 0}};
+	struct json_object *b = NULL;
+	struct kv_error e;
+	struct scene sc;
+	unsigned long ntok, nvault;
+	char url[128];
+	enum kv_err err;
+	bool all = true;
+
+	if (!start(&sc, NULL, 0, tokens, 1, 2000, 0))
+		goto out;
+	for (int i = 0; i < 5; i++) {
+		/* Another host, scheme, port, host suffix, user information. */
+		if (i == 0)
+			snprintf(url, sizeof(url), "http://127.0.0.2:%d/secrets/x", sc.s.port);
+		else if (i == 1)
+			snprintf(url, sizeof(url), "https://127.0.0.1:%d/secrets/x", sc.s.port);
+		else if (i == 2)
+			snprintf(url, sizeof(url), "http://127.0.0.1:%d0/secrets/x", sc.s.port);
+		else if (i == 3)
+			snprintf(url, sizeof(url), "http://127.0.0.1.evil:%d/secrets", sc.s.port);
+		else
+			snprintf(url, sizeof(url), "http://127.0.0.1:%d@evil/secrets", sc.s.port);
+		kv_error_clear(&e);
+		err = kv_call(sc.c, url, KV_SHAPE_BUNDLE, &b, &e);
+		all = all && err == KV_ENEXTLINK && b == NULL;
+	}
+	kv_stats(sc.c, &ntok, &nvault);
+	ok(all && ntok == 0 && nvault == 0 && canned_count(&sc.s) == 0,
+	   "URLs off the vault's scheme, host or port: refused before any token or call");
+out:
+	done(&sc);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -749,6 +1110,12 @@ int main(void)
 	test_transport();
 	test_too_big();
 	test_list();
+	test_challenge_parse();
+	test_challenge_checks();
+	test_challenge();
+	test_retry_headers();
+	test_deadline_attempts();
+	test_token_only_to_vault();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", dir);
