@@ -237,13 +237,13 @@ static void http_drop_headers(struct http_response *r)
 static size_t http_on_header(char *p, size_t size, size_t nmemb, void *arg)
 {
 	static const char *const names[] = {"retry-after", "retry-after-ms", "x-ms-retry-after-ms",
-					    "www-authenticate", "content-type"};
+	                                    "www-authenticate", "content-type"};
 	struct http *h = arg;
 	struct http_response *r = h->resp;
 	/* retry-after-ms and x-ms-retry-after-ms mean the same (azure-core reads
 	 * both); the second one seen wins, which is as good as either. */
 	char **slots[] = {&r->retry_after, &r->retry_after_ms, &r->retry_after_ms,
-			  &r->www_authenticate, &r->content_type};
+	                  &r->www_authenticate, &r->content_type};
 	size_t n = size * nmemb, i, name_len;
 	const char *colon, *v, *end;
 	enum http_err e;
@@ -391,6 +391,14 @@ void http_free(struct http *h)
 void http_set_timeout(struct http *h, long timeout_ms)
 {
 	h->timeout_cur = timeout_ms > 0 ? timeout_ms : h->timeout_ms;
+}
+
+/* The total time the next call may take, in milliseconds: what
+ * http_set_timeout() last set, else timeout_ms. The identity module reads it
+ * to keep its own retries (IMDS) inside the caller's deadline. */
+long http_get_timeout(const struct http *h)
+{
+	return h->timeout_cur;
 }
 
 /* libcurl's words for the last failure (its error buffer, or our own

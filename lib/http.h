@@ -65,6 +65,9 @@ void http_response_free(struct http_response *resp);
  * given to http_new(). */
 void http_set_timeout(struct http *h, long timeout_ms);
 
+/* What the next call may take in total (see http_set_timeout()). */
+long http_get_timeout(const struct http *h);
+
 /* libcurl's description of why the last call failed ("" after a success),
  * for logs: it names hosts and TLS problems, never a header or a body. */
 const char *http_last_error(const struct http *h);

@@ -2,12 +2,28 @@
  * identity: the gateway's own Entra ID identity, and the access token for
  * Key Vault it yields.
  *
- * Issue #2 implements client credentials with a client secret (from
- * [identity] client_secret_file, else AZURE_CLIENT_SECRET): POST
- * {authority_host}/{tenant}/oauth2/v2.0/token with client_id,
- * scope=https://vault.azure.net/.default and grant_type=client_credentials.
- * The token is cached and reused until 5 minutes before it expires.
- * tenant_id and client_id fall back to AZURE_TENANT_ID and AZURE_CLIENT_ID.
+ * Methods ([identity] method; INI keys win over the AZURE_* variables the
+ * Azure SDKs read):
+ * - client_secret: client credentials with client_secret_file or
+ *   AZURE_CLIENT_SECRET, POSTed to {authority_host}/{tenant}/oauth2/v2.0/token.
+ * - client_certificate: the same grant with a client-assertion JWT (RS256,
+ *   x5t#S256) signed with the key in client_certificate_file or
+ *   AZURE_CLIENT_CERTIFICATE_PATH.
+ * - workload_identity: the same grant with the federated token in
+ *   federated_token_file or AZURE_FEDERATED_TOKEN_FILE as the assertion; the
+ *   file is re-read when the copy in memory is over 5 minutes old.
+ * - managed_identity: App Service (IDENTITY_ENDPOINT + IDENTITY_HEADER) or
+ *   IMDS (169.254.169.254), or managed_identity_endpoint; client_id selects
+ *   a user-assigned identity.
+ * - auto: the first of these that is configured, in DefaultAzureCredential's
+ *   order, managed identity last; logged once at start.
+ * tenant_id, client_id and authority_host fall back to AZURE_TENANT_ID,
+ * AZURE_CLIENT_ID and AZURE_AUTHORITY_HOST.
+ *
+ * The token is cached and refreshed ahead of expiry: 5 minutes before, or at
+ * half its life for tokens of 2 hours or more and for short ones. When a
+ * refresh fails while the cached token is still valid, that token goes on
+ * being used and the refresh is retried after a backoff (30 s, doubling).
  */
 #ifndef KVGATE_IDENTITY_H
 #define KVGATE_IDENTITY_H
@@ -18,8 +34,15 @@
 
 /* Caps: a token endpoint answer is a few KB. */
 #define IDENTITY_RESPONSE_MAX (64 * 1024)
-/* Refresh this many seconds before the token expires. */
+/* Refresh this many seconds before the token expires... */
 #define IDENTITY_REFRESH_MARGIN 300
+/* ...or at half its life when it lasts this long or more (managed identity
+ * tokens last 24 hours), or is shorter than twice the margin. */
+#define IDENTITY_LONG_LIFE 7200
+/* After a failed refresh, wait this long before the next one (doubling up
+ * to IDENTITY_RETRY_MAX) while the cached token is still valid. */
+#define IDENTITY_RETRY_MIN 30
+#define IDENTITY_RETRY_MAX 600
 
 enum identity_err {
 	IDENTITY_OK = 0,
@@ -64,7 +87,9 @@ void identity_invalidate(struct identity *id);
  * or the method has no tenant (managed identity). */
 enum identity_err identity_use_tenant(struct identity *id, const char *tenant);
 
-/* What the identity uses, for the start-up log line ("client_secret"). */
+/* What the identity uses, for logs: the method's INI name ("client_secret"),
+ * followed for managed identity by the endpoint kind ("managed_identity
+ * (IMDS)", "managed_identity (App Service, user-assigned)"). Never a secret. */
 const char *identity_describe(const struct identity *id);
 
 /* For tests: the clock the cache uses (default time()). */

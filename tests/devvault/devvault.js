@@ -36,6 +36,14 @@ const VAULT_APP_ID = 'cfa8b339-82a2-471a-a3c9-0fc0be7a4093';
 const VAULT_SCOPE = VAULT_RESOURCE + '/.default';
 const FEDERATED_AUDIENCE = 'api://AzureADTokenExchange';
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+// A second, user-assigned managed identity: asking for it by client_id gets
+// tokens for this application id instead of the system-assigned CLIENT_ID.
+const USER_ASSIGNED_CLIENT_ID = '00000000-0000-4000-8000-0000000a55e1';
+// The issuer and subject of the federated token D/federated-token holds, as
+// an AKS cluster's OIDC issuer would write them.
+const FEDERATED_ISSUER = 'https://oidc.devvault.local/00000000-0000-4000-8000-00000000a11e/';
+const FEDERATED_SUBJECT = 'system:serviceaccount:default:kvgate';
+const FEDERATED_DAYS = 7;
 
 // Values copied from the 7.6 recordings (response headers, attributes) and from
 // a default vault (soft delete on, 90 days, purge protection off).
@@ -275,6 +283,75 @@ function ensureCertificates(dir) {
     for (const n of ['ca.key', 'ca.pem', 'vault.key', 'vault.csr', 'vault.pem']) fs.rmSync(f(tmp(n)), { force: true });
     fs.rmSync(cnf, { force: true });
   }
+}
+
+// Makes sure D/client-cert.pem holds a self-signed certificate and its RSA key
+// (the app registration's certificate credential), regenerated a day before
+// it expires. Its thumbprints are what the token endpoint accepts.
+function ensureClientCertificate(dir) {
+  const file = path.join(dir, 'client-cert.pem');
+  try {
+    const pem = fs.readFileSync(file, 'utf8');
+    const cert = new crypto.X509Certificate(pem);
+    crypto.createPrivateKey(pem);
+    if (Date.parse(cert.validTo) - Date.now() >= CERT_RENEW_MARGIN_MS) return;
+  } catch {
+    /* missing or unusable: make a new one */
+  }
+  const tmp = (n) => `.${n}.${process.pid}.tmp`;
+  try {
+    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', String(CERT_DAYS),
+      '-subj', '/CN=kvgate devvault client', '-keyout', tmp('client.key'), '-out', tmp('client.crt')], dir);
+    const pem = fs.readFileSync(path.join(dir, tmp('client.crt')), 'utf8') + fs.readFileSync(path.join(dir, tmp('client.key')), 'utf8');
+    writeFileAtomic(file, pem, 0o600);
+  } catch (e) {
+    const detail = e.stderr ? String(e.stderr).trim() : e.message;
+    throw new Error(`openssl failed: ${detail}`);
+  } finally {
+    for (const n of ['client.key', 'client.crt']) fs.rmSync(path.join(dir, tmp(n)), { force: true });
+  }
+}
+
+// The registered certificate credential: the certificate in `file` and its
+// SHA-1 and SHA-256 thumbprints, base64url (the x5t and x5t#S256 headers).
+function loadClientCertificate(file) {
+  const cert = new crypto.X509Certificate(fs.readFileSync(file));
+  return {
+    cert,
+    x5t: crypto.createHash('sha1').update(cert.raw).digest('base64url'),
+    x5tS256: crypto.createHash('sha256').update(cert.raw).digest('base64url'),
+  };
+}
+
+// A projected service-account token as Kubernetes writes it for workload
+// identity: a JWT (signature random: only the dev vault checks it, by value).
+function makeFederatedToken() {
+  const now = Math.floor(Date.now() / 1000);
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const header = { alg: 'RS256', kid: crypto.randomBytes(8).toString('hex') };
+  const claims = {
+    aud: [FEDERATED_AUDIENCE],
+    exp: now + FEDERATED_DAYS * 86400,
+    iat: now,
+    iss: FEDERATED_ISSUER,
+    nbf: now,
+    sub: FEDERATED_SUBJECT,
+    jti: crypto.randomUUID(),
+  };
+  return `${b64(header)}.${b64(claims)}.${crypto.randomBytes(256).toString('base64url')}`;
+}
+
+// Makes sure D/federated-token holds a federated token valid for another day
+// at least.
+function ensureFederatedToken(dir) {
+  const file = path.join(dir, 'federated-token');
+  try {
+    const claims = JSON.parse(Buffer.from(fs.readFileSync(file, 'utf8').trim().split('.')[1], 'base64url').toString('utf8'));
+    if (claims.exp * 1000 - Date.now() >= CERT_RENEW_MARGIN_MS) return;
+  } catch {
+    /* missing or not ours: write one */
+  }
+  writeFileAtomic(file, makeFederatedToken(), 0o600);
 }
 
 // ---------------------------------------------------------------------------
@@ -717,12 +794,27 @@ class DevVault {
       ca: path.join(opts.dir, 'ca.pem'),
       clientSecret: path.join(opts.dir, 'client-secret'),
       identityHeader: path.join(opts.dir, 'identity-header'),
+      clientCert: path.join(opts.dir, 'client-cert.pem'),
+      federatedToken: path.join(opts.dir, 'federated-token'),
     };
+    this.clientCert = null; // the registered certificate credential (start())
+    // Federated tokens replaced by POST /_devvault/federated-token that stay
+    // valid (as rotated Kubernetes tokens do until they expire).
+    this.previousFederated = new Set();
     this.pending = new Set(); // timers of delayed or slow answers
   }
 
   resetStats() {
-    this.stats = { token: 0, vault: 0, connections: 0, requests: [], assertions: [] };
+    // tokenMethods: token requests that reached the identity handlers, by
+    // credential kind.
+    this.stats = {
+      token: 0,
+      vault: 0,
+      connections: 0,
+      requests: [],
+      assertions: [],
+      tokenMethods: { client_secret: 0, client_certificate: 0, workload_identity: 0, app_service: 0, imds: 0, other: 0 },
+    };
   }
 
   // The scheme://host:port the client used, when it is one of ours; ids and
@@ -960,6 +1052,8 @@ class DevVault {
   // Identity routes
 
   handleToken(ctx) {
+    const kind = this.tokenKind(ctx);
+    this.stats.tokenMethods[kind]++;
     if (ctx.pathname === '/msi/token') return this.appServiceToken(ctx);
     if (ctx.pathname === '/metadata/identity/oauth2/token') return this.imdsToken(ctx);
     const m = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(ctx.pathname);
@@ -1039,11 +1133,33 @@ class DevVault {
     });
   }
 
+  // Which credential a token request presents, for stats.tokenMethods.
+  tokenKind(ctx) {
+    if (ctx.pathname === '/msi/token') return 'app_service';
+    if (ctx.pathname === '/metadata/identity/oauth2/token') return 'imds';
+    const ctype = String(ctx.headers['content-type'] || '').split(';')[0].trim().toLowerCase();
+    if (ctype !== 'application/x-www-form-urlencoded' || !ctx.body) return 'other';
+    const form = new URLSearchParams(ctx.body.toString('utf8'));
+    if (form.get('client_secret') !== null) return 'client_secret';
+    const a = form.get('client_assertion');
+    if (a === null) return 'other';
+    try {
+      const claims = JSON.parse(Buffer.from(a.split('.')[1], 'base64url').toString('utf8'));
+      const auds = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+      return auds.includes(FEDERATED_AUDIENCE) ? 'workload_identity' : 'client_certificate';
+    } catch {
+      return 'other';
+    }
+  }
+
   // Accepts any well-formed client assertion with plausible claims and records
-  // it (no signature check yet). Two kinds are plausible: a certificate
-  // credential (iss == sub == client_id, aud = a token endpoint of this tenant)
-  // and a federated token as workload identity presents it (aud
-  // api://AzureADTokenExchange, iss and sub those of the external issuer).
+  // it. Two kinds: a certificate credential (iss == sub == client_id, aud = a
+  // token endpoint of this tenant, RS256-signed by the registered certificate
+  // D/client-cert.pem, named by x5t#S256 or x5t) and a federated token as
+  // workload identity presents it (aud api://AzureADTokenExchange), accepted
+  // only if it is exactly D/federated-token's current content (read on every
+  // request, so a rewrite of the file is a rotation) or a token that
+  // POST /_devvault/federated-token rotated out without revoking.
   // Approximation: the AADSTS codes for the claim failures.
   checkAssertion(ctx, type, assertion) {
     if (type !== JWT_BEARER) {
@@ -1066,6 +1182,12 @@ class DevVault {
       if (typeof claims.iss !== 'string' || !claims.iss || typeof claims.sub !== 'string' || !claims.sub) {
         return entraError(400, 'invalid_request', 50027, 'JWT token is invalid or malformed. The iss and sub claims are required.');
       }
+      const current = readCredential(this.files.federatedToken);
+      if (!(current && safeEqual(assertion, current)) && !this.previousFederated.has(assertion)) {
+        return entraError(400, 'invalid_client', 70021,
+          `No matching federated identity record found for presented assertion. Assertion Issuer: '${String(claims.iss).slice(0, 200)}'. ` +
+          `Assertion Subject: '${String(claims.sub).slice(0, 200)}'. Assertion Audience: '${FEDERATED_AUDIENCE}'.`);
+      }
     } else {
       if (claims.iss !== CLIENT_ID || claims.sub !== CLIENT_ID) {
         return entraError(401, 'invalid_client', 700021, "Client assertion application identifier doesn't match 'client_id' parameter.");
@@ -1076,6 +1198,8 @@ class DevVault {
         return entraError(401, 'invalid_client', 50027,
           `JWT token is invalid or malformed. The audience must be the token endpoint of tenant ${TENANT_ID}.`);
       }
+      const err = this.checkSignature(header, parts);
+      if (err) return err;
     }
     const now = Math.floor(Date.now() / 1000);
     const skew = 300;
@@ -1096,6 +1220,31 @@ class DevVault {
     return null;
   }
 
+  // The certificate credential's key lookup and signature: the header names
+  // the registered certificate by x5t#S256 (or x5t), alg is RS256, and the
+  // signature verifies with its public key. Entra answers AADSTS700027 for
+  // an unknown key and for a bad signature.
+  checkSignature(header, parts) {
+    const reg = this.clientCert;
+    const bad = (reason) => entraError(401, 'invalid_client', 700027,
+      `Client assertion failed signature validation. [Reason - ${reason}, Thumbprint of key used by client: '${String(header['x5t#S256'] || header.x5t || '').slice(0, 100)}']`);
+    if (!reg) return bad('No certificate is registered on the application.');
+    if (header.alg !== 'RS256') return bad(`The algorithm '${String(header.alg).slice(0, 20)}' is not supported.`);
+    const byS256 = typeof header['x5t#S256'] === 'string';
+    const byS1 = typeof header.x5t === 'string';
+    if (!byS256 && !byS1) return bad('The key was not found.');
+    if ((byS256 && header['x5t#S256'] !== reg.x5tS256) || (!byS256 && header.x5t !== reg.x5t)) {
+      return bad('The key was not found.');
+    }
+    let good = false;
+    try {
+      good = crypto.verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), reg.cert.publicKey, Buffer.from(parts[2], 'base64url'));
+    } catch {
+      good = false;
+    }
+    return good ? null : bad('The provided signature value did not match the expected signature value.');
+  }
+
   // App Service / Functions (api-version 2019-08-01). Approximation: the error
   // bodies; the reference has no capture of App Service errors.
   //
@@ -1114,18 +1263,18 @@ class DevVault {
     if (q.get('api-version') !== '2019-08-01') return err(400, "The api-version parameter must be '2019-08-01'.");
     const resource = q.get('resource');
     if (!resource) return err(400, "The 'resource' query parameter is required.");
-    const cid = q.get('client_id');
-    if (cid !== undefined && cid.toLowerCase() !== CLIENT_ID) return err(400, 'Unable to load the requested managed identity.');
+    const identity = managedIdentity(q.get('client_id'));
+    if (!identity) return err(400, 'Unable to load the requested managed identity.');
     for (const p of ['principal_id', 'mi_res_id']) {
       if (q.get(p) !== undefined) return err(400, 'Unable to load the requested managed identity.');
     }
-    const t = this.tokens.issue(resource, CLIENT_ID);
+    const t = this.tokens.issue(resource, identity);
     return reply(200, entraHeaders(), {
       access_token: t.token,
       expires_on: String(t.exp),
       resource,
       token_type: 'Bearer',
-      client_id: CLIENT_ID,
+      client_id: identity,
     });
   }
 
@@ -1146,17 +1295,15 @@ class DevVault {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(av)) return err(400, 'invalid_request', 'Invalid api-version');
     const resource = q.get('resource');
     if (!resource) return err(400, 'invalid_request', 'Required audience parameter not specified');
-    for (const p of ['client_id', 'object_id', 'msi_res_id']) {
-      const v = q.get(p);
-      if (v !== undefined && !(p === 'client_id' && v.toLowerCase() === CLIENT_ID)) {
-        return err(400, 'invalid_request', 'Identity not found');
-      }
+    const identity = managedIdentity(q.get('client_id'));
+    if (!identity || q.get('object_id') !== undefined || q.get('msi_res_id') !== undefined) {
+      return err(400, 'invalid_request', 'Identity not found');
     }
-    const t = this.tokens.issue(resource, CLIENT_ID);
+    const t = this.tokens.issue(resource, identity);
     const life = String(this.opts.tokenLifetime);
     return reply(200, entraHeaders(), {
       access_token: t.token,
-      client_id: CLIENT_ID,
+      client_id: identity,
       expires_in: life,
       expires_on: String(t.exp),
       ext_expires_in: life,
@@ -1170,12 +1317,15 @@ class DevVault {
   // Faults
 
   // Returns the first queued fault that matches this request and consumes one
-  // of its uses.
+  // of its uses. A fault with `every: N` applies to the 1st, (N+1)th, … of
+  // the requests it matches and lets the others through untouched (they use
+  // none of its `count`).
   takeFault(kind, url) {
     for (let i = 0; i < this.faults.length; i++) {
       const f = this.faults[i];
       if (f.target !== 'any' && f.target !== kind) continue;
       if (f.re && !f.re.test(url)) continue;
+      if (f.every !== undefined && f.seen++ % f.every !== 0) return null;
       if (f.remaining !== null && --f.remaining <= 0) this.faults.splice(i, 1);
       return f;
     }
@@ -1315,7 +1465,7 @@ class DevVault {
           endpoints: [
             'GET /_devvault/stats', 'POST /_devvault/stats/reset',
             'GET /_devvault/faults', 'POST /_devvault/faults', 'DELETE /_devvault/faults',
-            'POST /_devvault/secrets', 'POST /_devvault/tokens/expire',
+            'POST /_devvault/secrets', 'POST /_devvault/tokens/expire', 'POST /_devvault/federated-token',
           ],
         });
       case 'GET /_devvault/stats':
@@ -1365,6 +1515,18 @@ class DevVault {
       case 'POST /_devvault/tokens/expire':
         this.tokens.expireAll();
         return ok({ expired: this.tokens.tokens.size });
+      case 'POST /_devvault/federated-token': {
+        // Rotates D/federated-token as Kubernetes does; with {"revoke":true}
+        // the replaced token stops being accepted at once.
+        const j = json();
+        if (j.error) return j.error;
+        const revoke = !!(j.value && j.value.revoke === true);
+        const old = readCredential(this.files.federatedToken);
+        if (old && !revoke) this.previousFederated.add(old);
+        if (revoke) this.previousFederated.clear();
+        writeFileAtomic(this.files.federatedToken, makeFederatedToken(), 0o600);
+        return ok({ federated_token_file: this.files.federatedToken, revoked: revoke });
+      }
       default:
         return bad(404, `no control endpoint ${route}`);
     }
@@ -1375,6 +1537,7 @@ class DevVault {
 
   async start() {
     const { dir } = this.opts;
+    this.clientCert = loadClientCertificate(this.files.clientCert);
     const server = https.createServer({
       key: fs.readFileSync(path.join(dir, 'vault.key')),
       cert: fs.readFileSync(path.join(dir, 'vault.pem')),
@@ -1414,6 +1577,10 @@ class DevVault {
       identity_header_file: this.files.identityHeader,
       msi_endpoint: `${this.canonical}/msi/token`,
       imds_endpoint: `${this.canonical}/metadata/identity/oauth2/token`,
+      client_certificate_file: this.files.clientCert,
+      client_certificate_x5t_s256: this.clientCert.x5tS256,
+      federated_token_file: this.files.federatedToken,
+      user_assigned_client_id: USER_ASSIGNED_CLIENT_ID,
     };
     writeFileAtomic(path.join(dir, 'devvault.json'), JSON.stringify(info, null, 2) + '\n', 0o644);
   }
@@ -1441,7 +1608,7 @@ function oversized(response, bytes) {
 }
 
 const FAULT_MODES = new Set(['status', 'hang', 'reset', 'truncate', 'malformed', 'oversize', 'slow', 'reject-token']);
-const FAULT_KEYS = new Set(['target', 'path', 'mode', 'status', 'retryAfter', 'body', 'headers', 'count', 'delayMs', 'bytes', 'chunkBytes', 'intervalMs']);
+const FAULT_KEYS = new Set(['target', 'path', 'mode', 'status', 'retryAfter', 'body', 'headers', 'count', 'delayMs', 'bytes', 'chunkBytes', 'intervalMs', 'every']);
 
 // Validates one fault description. Returns the fault or an error string.
 function makeFault(src, id) {
@@ -1474,6 +1641,8 @@ function makeFault(src, id) {
   if (!intIn('bytes', 1, 64 * 1024 * 1024)) return 'bytes must be an integer 1..67108864';
   if (!intIn('chunkBytes', 1, 1 << 20)) return 'chunkBytes must be a positive integer';
   if (!intIn('intervalMs', 0, 60000)) return 'intervalMs must be an integer 0..60000';
+  if (!intIn('every', 1, 1000)) return 'every must be an integer 1..1000';
+  if (f.every !== undefined) f.seen = 0;
   if (src.retryAfter !== undefined) {
     if (typeof src.retryAfter !== 'string' && !Number.isInteger(src.retryAfter)) return 'retryAfter must be a string or integer';
     f.retryAfter = String(src.retryAfter);
@@ -1491,6 +1660,15 @@ function makeFault(src, id) {
 function describeFault(f) {
   const { re, ...rest } = f;
   return rest;
+}
+
+// The managed identity a client_id query parameter selects: none given is the
+// system-assigned one (CLIENT_ID), USER_ASSIGNED_CLIENT_ID the user-assigned
+// one; anything else is no identity of this machine (null).
+function managedIdentity(cid) {
+  if (cid === undefined) return CLIENT_ID;
+  const c = cid.toLowerCase();
+  return c === CLIENT_ID || c === USER_ASSIGNED_CLIENT_ID ? c : null;
 }
 
 function safeEqual(a, b) {
@@ -1511,6 +1689,8 @@ async function main() {
       ensureCertificates(opts.dir);
       ensureRandomFile(path.join(opts.dir, 'client-secret'), 40);
       ensureRandomFile(path.join(opts.dir, 'identity-header'), 32);
+      ensureClientCertificate(opts.dir);
+      ensureFederatedToken(opts.dir);
     });
   } catch (e) {
     process.stderr.write(`devvault: ${e.message}\n`);
@@ -1543,4 +1723,4 @@ async function main() {
 
 if (require.main === module) main();
 
-module.exports = { encodeSkipToken, decodeSkipToken, loadSeed, TENANT_ID, CLIENT_ID };
+module.exports = { encodeSkipToken, decodeSkipToken, loadSeed, TENANT_ID, CLIENT_ID, USER_ASSIGNED_CLIENT_ID };

@@ -441,48 +441,142 @@ test('token endpoint: errors in Entra shape with Entra statuses', async () => {
   assert.deepEqual(g.json.error_codes, [900561]);
 });
 
-test('token endpoint: certificate and federated client assertions are accepted and recorded; bad ones refused', async () => {
-  const v = await vault();
-  await control(v, 'POST', 'stats/reset');
+// A client assertion signed with the dev vault's registered certificate
+// (D/client-cert.pem), like kvgate's: header x5t#S256 (and x5t) of the
+// certificate, RS256. `header`/`claims` override the defaults; `key` signs.
+function certJwt(v, { header = {}, claims = {}, key } = {}) {
+  const crypto = require('node:crypto');
+  const pem = fs.readFileSync(path.join(v.dir, 'client-cert.pem'));
+  const cert = new crypto.X509Certificate(pem);
   const now = Math.floor(Date.now() / 1000);
-  const cid = v.info.client_id;
-  const assertionGrant = (jwt) => ({
-    client_id: cid,
+  const h = {
+    alg: 'RS256',
+    typ: 'JWT',
+    x5t: crypto.createHash('sha1').update(cert.raw).digest('base64url'),
+    'x5t#S256': crypto.createHash('sha256').update(cert.raw).digest('base64url'),
+    ...header,
+  };
+  const c = {
+    aud: `${v.url}/${v.info.tenant_id}/oauth2/v2.0/token`,
+    iss: v.info.client_id,
+    sub: v.info.client_id,
+    jti: crypto.randomUUID(),
+    nbf: now,
+    iat: now,
+    exp: now + 600,
+    ...claims,
+  };
+  const b = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const input = `${b(h)}.${b(c)}`;
+  const sig = crypto.sign('sha256', Buffer.from(input), key || crypto.createPrivateKey(pem));
+  return `${input}.${sig.toString('base64url')}`;
+}
+
+function assertionGrant(v, jwt) {
+  return {
+    client_id: v.info.client_id,
     scope: 'https://vault.azure.net/.default',
     grant_type: 'client_credentials',
     client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
     client_assertion: jwt,
-  });
-  const certJwt = fakeJwt(
-    { alg: 'RS256', typ: 'JWT', x5t: 'dGh1bWJwcmludA' },
-    { aud: `${v.url}/${v.info.tenant_id}/oauth2/v2.0/token`, iss: cid, sub: cid, jti: 'x', nbf: now - 10, exp: now + 600 },
-  );
-  const ok1 = await tokenRequest(v, assertionGrant(certJwt));
-  expectStatus(ok1, 200, 'certificate assertion');
-  const fedJwt = fakeJwt(
-    { alg: 'RS256', kid: 'k8s' },
-    { aud: ['api://AzureADTokenExchange'], iss: 'https://oidc.example.test/cluster', sub: 'system:serviceaccount:web:kvgate', exp: now + 600 },
-  );
-  const ok2 = await tokenRequest(v, assertionGrant(fedJwt));
-  expectStatus(ok2, 200, 'federated assertion');
-  expectStatus(await get(v, `/secrets/demo-alpha?api-version=${API}`, { headers: { Authorization: `Bearer ${ok2.json.access_token}` } }), 200);
+  };
+}
 
+test('start-up: client-cert.pem (certificate + RSA key, 0600) and federated-token are made and named in devvault.json', async () => {
+  const crypto = require('node:crypto');
+  const v = await vault();
+  const pem = fs.readFileSync(v.info.client_certificate_file, 'utf8');
+  assert.equal(v.info.client_certificate_file, path.join(v.dir, 'client-cert.pem'));
+  assert.match(pem, /-----BEGIN CERTIFICATE-----/);
+  assert.match(pem, /-----BEGIN PRIVATE KEY-----/);
+  assert.equal(fs.statSync(v.info.client_certificate_file).mode & 0o077, 0, 'client-cert.pem is private');
+  const cert = new crypto.X509Certificate(pem);
+  assert.equal(crypto.createPrivateKey(pem).asymmetricKeyType, 'rsa');
+  assert.equal(v.info.client_certificate_x5t_s256, crypto.createHash('sha256').update(cert.raw).digest('base64url'));
+  const fed = fs.readFileSync(v.info.federated_token_file, 'utf8').trim();
+  assert.equal(fs.statSync(v.info.federated_token_file).mode & 0o077, 0, 'federated-token is private');
+  const claims = JSON.parse(Buffer.from(fed.split('.')[1], 'base64url').toString('utf8'));
+  assert.deepEqual(claims.aud, ['api://AzureADTokenExchange']);
+  assert.equal(claims.sub, 'system:serviceaccount:default:kvgate');
+  assert.ok(claims.exp > Date.now() / 1000 + 86400, 'valid for days');
+  assert.equal(v.info.user_assigned_client_id, '00000000-0000-4000-8000-0000000a55e1');
+});
+
+test('token endpoint: a certificate assertion signed with the registered certificate is accepted and recorded', async () => {
+  const v = await vault();
+  await control(v, 'POST', 'stats/reset');
+  const res = await tokenRequest(v, assertionGrant(v, certJwt(v)));
+  expectStatus(res, 200, 'certificate assertion');
+  assert.equal(res.json.token_type, 'Bearer');
+  expectStatus(await get(v, `/secrets/demo-alpha?api-version=${API}`, { headers: { Authorization: `Bearer ${res.json.access_token}` } }), 200);
+  // x5t alone (no x5t#S256) is accepted as Entra does.
+  expectStatus(await tokenRequest(v, assertionGrant(v, certJwt(v, { header: { 'x5t#S256': undefined } }))), 200, 'x5t only');
   const stats = await control(v, 'GET', 'stats');
-  assert.deepEqual(stats.assertions.map((a) => a.kind), ['certificate', 'federated']);
-  assert.equal(stats.assertions[0].x5t, 'dGh1bWJwcmludA');
-  assert.equal(stats.assertions[1].sub, 'system:serviceaccount:web:kvgate');
+  assert.deepEqual(stats.assertions.map((a) => a.kind), ['certificate', 'certificate']);
+  assert.equal(stats.assertions[0]['x5t#S256'], v.info.client_certificate_x5t_s256);
+  assert.equal(stats.tokenMethods.client_certificate, 2);
+});
 
+test('token endpoint: certificate assertions with a bad signature, unknown thumbprint, wrong claims or expired are refused in Entra shape', async () => {
+  const crypto = require('node:crypto');
+  const v = await vault();
+  const now = Math.floor(Date.now() / 1000);
+  const otherKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const good = certJwt(v);
+  const tampered = good.slice(0, good.lastIndexOf('.') + 1) + Buffer.from('x'.repeat(256)).toString('base64url');
   const bad = [
     ['two parts', 'abc.def', 400, 50027],
-    ['iss is not the client', fakeJwt({ alg: 'RS256' }, { aud: `${v.url}/${v.info.tenant_id}/oauth2/v2.0/token`, iss: 'someone', sub: cid, exp: now + 600 }), 401, 700021],
-    ['expired', fakeJwt({ alg: 'RS256' }, { aud: `${v.url}/${v.info.tenant_id}/oauth2/v2.0/token`, iss: cid, sub: cid, exp: now - 3600 }), 401, 700024],
-    ['wrong audience', fakeJwt({ alg: 'RS256' }, { aud: 'https://example.test/', iss: cid, sub: cid, exp: now + 600 }), 401, 50027],
+    ['signed by another key', certJwt(v, { key: otherKey }), 401, 700027],
+    ['signature replaced', tampered, 401, 700027],
+    ['unknown x5t#S256', certJwt(v, { header: { 'x5t#S256': 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } }), 401, 700027],
+    ['no thumbprint', certJwt(v, { header: { 'x5t#S256': undefined, x5t: undefined } }), 401, 700027],
+    ['alg HS256', certJwt(v, { header: { alg: 'HS256' } }), 401, 700027],
+    ['iss is not the client', certJwt(v, { claims: { iss: 'someone' } }), 401, 700021],
+    ['sub is not the client', certJwt(v, { claims: { sub: 'someone' } }), 401, 700021],
+    ['wrong audience', certJwt(v, { claims: { aud: 'https://example.test/' } }), 401, 50027],
+    ['expired', certJwt(v, { claims: { nbf: now - 7200, iat: now - 7200, exp: now - 3600 } }), 401, 700024],
   ];
   for (const [what, jwt, status, code] of bad) {
-    const res = await tokenRequest(v, assertionGrant(jwt));
+    const res = await tokenRequest(v, assertionGrant(v, jwt));
     expectStatus(res, status, what);
     assert.deepEqual(res.json.error_codes, [code], what);
+    assert.match(res.json.error_description, new RegExp(`^AADSTS${code}: `), what);
   }
+});
+
+test('token endpoint: workload identity accepts exactly D/federated-token, follows rotations of the file and by POST /_devvault/federated-token', async () => {
+  const v = await vault();
+  await control(v, 'POST', 'stats/reset');
+  const file = v.info.federated_token_file;
+  const first = fs.readFileSync(file, 'utf8').trim();
+  const ok1 = await tokenRequest(v, assertionGrant(v, first));
+  expectStatus(ok1, 200, 'the federated token');
+  expectStatus(await get(v, `/secrets/demo-alpha?api-version=${API}`, { headers: { Authorization: `Bearer ${ok1.json.access_token}` } }), 200);
+  // Any other token with the federated audience is refused.
+  const now = Math.floor(Date.now() / 1000);
+  const forged = fakeJwt({ alg: 'RS256', kid: 'k8s' }, { aud: ['api://AzureADTokenExchange'], iss: 'https://oidc.example.test/x', sub: 'system:serviceaccount:web:kvgate', exp: now + 600 });
+  const no = await tokenRequest(v, assertionGrant(v, forged));
+  expectStatus(no, 400, 'forged federated token');
+  assert.deepEqual(no.json.error_codes, [70021]);
+  // Rotation by POST: the new file content works; the old one still works
+  // (Kubernetes tokens stay valid until they expire) unless revoked.
+  await control(v, 'POST', 'federated-token', {});
+  const second = fs.readFileSync(file, 'utf8').trim();
+  assert.notEqual(second, first, 'the file was rewritten');
+  expectStatus(await tokenRequest(v, assertionGrant(v, second)), 200, 'rotated token');
+  expectStatus(await tokenRequest(v, assertionGrant(v, first)), 200, 'previous token, not revoked');
+  await control(v, 'POST', 'federated-token', { revoke: true });
+  const third = fs.readFileSync(file, 'utf8').trim();
+  expectStatus(await tokenRequest(v, assertionGrant(v, second)), 400, 'revoked token');
+  expectStatus(await tokenRequest(v, assertionGrant(v, third)), 200, 'newest token');
+  // Rotation by rewriting the file: the dev vault reads it on every request.
+  const outside = fakeJwt({ alg: 'RS256', kid: 'rotated' }, { aud: ['api://AzureADTokenExchange'], iss: 'https://oidc.devvault.local/x/', sub: 'system:serviceaccount:default:kvgate', exp: now + 3600 });
+  fs.writeFileSync(file, outside + '\n');
+  expectStatus(await tokenRequest(v, assertionGrant(v, outside)), 200, 'token written to the file');
+  const stats = await control(v, 'GET', 'stats');
+  assert.equal(stats.tokenMethods.workload_identity, 7);
+  assert.ok(stats.assertions.every((a) => a.kind === 'federated'));
+  assert.ok(!v.stderr().includes(first) && !v.stderr().includes(third), 'federated tokens are not logged');
 });
 
 test('managed identity: App Service endpoint needs X-IDENTITY-HEADER and answers expires_on as a string', async () => {
@@ -502,6 +596,31 @@ test('managed identity: App Service endpoint needs X-IDENTITY-HEADER and answers
   expectStatus(uai, 200, 'matching client_id');
   const other = await request(v, 'GET', `${q}&client_id=99999999-2222-4333-8444-555555555555`, { headers: { 'X-IDENTITY-HEADER': v.identityHeader } });
   expectStatus(other, 400, 'unknown client_id');
+});
+
+test('managed identity: a user-assigned client_id gets its own tokens on both endpoints; stats count token requests per method', async () => {
+  const v = await vault();
+  await control(v, 'POST', 'stats/reset');
+  const uid = v.info.user_assigned_client_id;
+  const app = '/msi/token?resource=https://vault.azure.net&api-version=2019-08-01';
+  const imds = '/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://vault.azure.net';
+  const appTok = await request(v, 'GET', `${app}&client_id=${uid}`, { headers: { 'X-IDENTITY-HEADER': v.identityHeader } });
+  expectStatus(appTok, 200, 'App Service, user-assigned');
+  assert.equal(appTok.json.client_id, uid);
+  const imdsTok = await request(v, 'GET', `${imds}&client_id=${uid}`, { headers: { Metadata: 'true' } });
+  expectStatus(imdsTok, 200, 'IMDS, user-assigned');
+  assert.equal(imdsTok.json.client_id, uid);
+  const sys = await request(v, 'GET', imds, { headers: { Metadata: 'true' } });
+  assert.equal(sys.json.client_id, v.info.client_id);
+  const appid = (t) => JSON.parse(Buffer.from(t.split('.')[1], 'base64url').toString('utf8')).appid;
+  assert.equal(appid(imdsTok.json.access_token), uid, 'user-assigned token names its identity');
+  assert.equal(appid(sys.json.access_token), v.info.client_id, 'system-assigned token names the system identity');
+  expectStatus(await get(v, `/secrets/demo-alpha?api-version=${API}`, { headers: { Authorization: `Bearer ${imdsTok.json.access_token}` } }), 200, 'user-assigned token works at the vault');
+  expectStatus(await request(v, 'GET', `${imds}&client_id=99999999-2222-4333-8444-555555555555`, { headers: { Metadata: 'true' } }), 400, 'unknown identity');
+  await tokenRequest(v, secretGrant(v));
+  const s = await control(v, 'GET', 'stats');
+  assert.deepEqual(s.tokenMethods, { client_secret: 1, client_certificate: 0, workload_identity: 0, app_service: 1, imds: 3, other: 0 });
+  assert.equal(s.token, 5);
 });
 
 test('managed identity: IMDS needs Metadata: true, answers numbers as strings; a token for another audience fails at the vault', async () => {
@@ -1005,6 +1124,42 @@ test('faults: reject-token answers the 401 challenge to a valid token; DELETE cl
   expectStatus(bad2, 400, 'bad regex');
 });
 
+test('faults: `every: 2` throttles every other matching request (429 without Retry-After, retry-after-ms and an HTTP-date via headers)', async () => {
+  const v = await vault();
+  await control(v, 'DELETE', 'faults');
+  await token(v);
+  const date = new Date(Date.now() + 60000).toUTCString();
+  await control(v, 'POST', 'faults', { mode: 'status', status: 429, every: 2, count: 3, path: '^/secrets/demo-alpha', headers: { 'retry-after-ms': '50', 'Retry-After': date } });
+  const statuses = [];
+  for (let i = 0; i < 8; i++) {
+    const res = await get(v, `/secrets/demo-alpha?api-version=${API}`);
+    statuses.push(res.status);
+    if (res.status === 429) {
+      assert.equal(res.json.error.code, 'Throttled');
+      assert.equal(res.headers['retry-after-ms'], '50');
+      assert.equal(res.headers['retry-after'], date);
+    }
+  }
+  assert.deepEqual(statuses, [429, 200, 429, 200, 429, 200, 200, 200], 'odd requests throttled, `count` uses only faulted ones');
+  expectStatus(await get(v, `/secrets/demo-beta?api-version=${API}`), 200, 'a path that does not match is not counted');
+  await control(v, 'POST', 'faults', { mode: 'status', status: 429, every: 3 });
+  const more = [];
+  for (let i = 0; i < 6; i++) more.push((await get(v, `/secrets/demo-alpha?api-version=${API}`)).status);
+  assert.deepEqual(more, [429, 200, 200, 429, 200, 200], 'every: 3');
+  const plain = (await control(v, 'GET', 'faults')).faults[0];
+  assert.equal(plain.every, 3);
+  await control(v, 'DELETE', 'faults');
+  const r429 = await control(v, 'POST', 'faults', { mode: 'status', status: 429, count: 1 });
+  assert.equal(r429.faults.length, 1);
+  const t = await get(v, `/secrets/demo-alpha?api-version=${API}`);
+  expectStatus(t, 429);
+  assert.equal(t.headers['retry-after'], undefined, 'no Retry-After unless asked for');
+  for (const every of [0, 1.5, 'x', 1001]) {
+    const bad = await request(v, 'POST', '/_devvault/faults', { body: JSON.stringify({ mode: 'status', every }) });
+    expectStatus(bad, 400, `every ${every}`);
+  }
+});
+
 // ---------------------------------------------------------------------------
 // Control API
 
@@ -1100,7 +1255,7 @@ test('token lifetime: --token-lifetime 1 expires tokens; SIGTERM exits 0; a rest
   assert.match(r.json.error.message, /IDX10223|expired/);
   assert.match(r.headers['www-authenticate'], /^Bearer authorization="/);
 
-  const files = ['ca.pem', 'ca.key', 'vault.pem', 'vault.key', 'client-secret', 'identity-header'];
+  const files = ['ca.pem', 'ca.key', 'vault.pem', 'vault.key', 'client-secret', 'identity-header', 'client-cert.pem', 'federated-token'];
   const before = Object.fromEntries(files.map((f) => [f, fs.readFileSync(path.join(dir, f))]));
   const exit = await stopVault(v);
   assert.deepEqual(exit, { code: 0, signal: null }, 'SIGTERM exits cleanly with 0');
