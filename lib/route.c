@@ -83,6 +83,58 @@ static enum route_err fail(enum route_err e, char *msg, size_t msglen, const cha
 	return e;
 }
 
+/* Characters of the parameter names kvgate knows. */
+static bool is_key_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '$';
+}
+
+static int hex_value(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decode the n bytes at s into out (size outlen, NUL-terminated).
+ * Every decoded byte must pass ok(); a '%' must be followed by two hex
+ * digits. Returns the decoded length, or (size_t)-1 when a byte is refused
+ * or out is too small.
+ */
+static size_t pct_decode(const char *s, size_t n, char *out, size_t outlen,
+                         bool (*ok)(unsigned char))
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '%') {
+			int hi, lo;
+
+			if (i + 2 >= n)
+				return (size_t)-1;
+			hi = hex_value((unsigned char)s[i + 1]);
+			lo = hex_value((unsigned char)s[i + 2]);
+			if (hi < 0 || lo < 0)
+				return (size_t)-1;
+			c = (unsigned char)(hi * 16 + lo);
+			i += 2;
+		}
+		if (!ok(c) || o + 1 >= outlen)
+			return (size_t)-1;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return o;
+}
+
 /*
  * Parse the query string q (without '?'). Only the three parameters kvgate
  * knows are accepted, each at most once, with values of plain characters:
@@ -91,6 +143,7 @@ static enum route_err fail(enum route_err e, char *msg, size_t msglen, const cha
 static enum route_err parse_query(const char *q, struct route *out, char *msg, size_t msglen)
 {
 	bool seen_api = false, seen_max = false, seen_skip = false;
+	char key[16], val[ROUTE_SKIPTOKEN_MAX + 1];
 	const char *p = q;
 
 	while (*p != '\0') {
@@ -105,15 +158,20 @@ static enum route_err parse_query(const char *q, struct route *out, char *msg, s
 		}
 		if (eq == NULL)
 			return fail(ROUTE_EQUERY, msg, msglen, "A query parameter has no value.");
-		klen = (size_t)(eq - p);
-		v = eq + 1;
-		vlen = (size_t)(end - v);
-		for (size_t i = 0; i < vlen; i++)
-			if (!is_plain((unsigned char)v[i]))
-				return fail(
-				    ROUTE_EQUERY, msg, msglen,
-				    "A query parameter value has a character that is not allowed.");
-		if (klen == 11 && memcmp(p, "api-version", 11) == 0) {
+		/* Names and values may be percent-encoded (the Azure SDK for JS
+		 * sends "api%2Dversion"); they are decoded once, and what they
+		 * decode to must still be plain characters. */
+		klen = pct_decode(p, (size_t)(eq - p), key, sizeof(key), is_key_char);
+		if (klen == (size_t)-1)
+			return fail(ROUTE_EQUERY, msg, msglen,
+			            "Unknown query parameter: only api-version, maxresults and "
+			            "$skiptoken are accepted.");
+		vlen = pct_decode(eq + 1, (size_t)(end - eq - 1), val, sizeof(val), is_plain);
+		if (vlen == (size_t)-1)
+			return fail(ROUTE_EQUERY, msg, msglen,
+			            "A query parameter value has a character that is not allowed.");
+		v = val;
+		if (klen == 11 && memcmp(key, "api-version", 11) == 0) {
 			if (seen_api)
 				return fail(
 				    ROUTE_EQUERY, msg, msglen,
@@ -127,7 +185,7 @@ static enum route_err parse_query(const char *q, struct route *out, char *msg, s
 			if (!route_api_version_valid(out->api_version))
 				return fail(ROUTE_EQUERY, msg, msglen,
 				            "The api-version value is not valid.");
-		} else if (klen == 10 && memcmp(p, "maxresults", 10) == 0) {
+		} else if (klen == 10 && memcmp(key, "maxresults", 10) == 0) {
 			int m = 0;
 
 			if (seen_max)
@@ -149,8 +207,7 @@ static enum route_err parse_query(const char *q, struct route *out, char *msg, s
 				return fail(ROUTE_EMAXRESULTS, msg, msglen,
 				            "maxresults must be an integer from 1 to 25.");
 			out->maxresults = m;
-		} else if ((klen == 10 && memcmp(p, "$skiptoken", 10) == 0) ||
-		           (klen == 12 && memcmp(p, "%24skiptoken", 12) == 0)) {
+		} else if (klen == 10 && memcmp(key, "$skiptoken", 10) == 0) {
 			if (seen_skip)
 				return fail(
 				    ROUTE_EQUERY, msg, msglen,

@@ -11,7 +11,9 @@
  *   {base}/secrets/{name}/{version}          ROUTE_GET
  * Query parameters: api-version (accepted, not forwarded), maxresults
  * (1-25), $skiptoken (the gateway's own paging token). Anything else, or any
- * parameter given twice, is refused.
+ * parameter given twice, is refused. Query names and values are
+ * percent-decoded once (the Azure SDK for JS sends "api%2Dversion"); what
+ * they decode to must still be plain characters. Paths are never decoded.
  */
 #ifndef KVGATE_ROUTE_H
 #define KVGATE_ROUTE_H
