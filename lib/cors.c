@@ -24,8 +24,11 @@ static bool host_valid(const char *s, size_t n)
 	if (s[0] == '[') {
 		if (n < 4 || s[n - 1] != ']')
 			return false;
+		/* Browsers serialize IPv6 hexadecimal in lower case (URL
+		 * standard, IPv6 serializer). */
 		for (i = 1; i < n - 1; i++)
-			if (!isxdigit((unsigned char)s[i]) && s[i] != ':' && s[i] != '.')
+			if (!isdigit((unsigned char)s[i]) && !(s[i] >= 'a' && s[i] <= 'f') &&
+			    s[i] != ':' && s[i] != '.')
 				return false;
 		return true;
 	}
@@ -101,13 +104,136 @@ bool cors_origin_valid(const char *s)
 	return true;
 }
 
+/* The length of s's scheme and "://" when s starts with "http://" or
+ * "https://", else 0. */
+static size_t scheme_len(const char *s)
+{
+	if (strncmp(s, "https://", 8) == 0)
+		return 8;
+	if (strncmp(s, "http://", 7) == 0)
+		return 7;
+	return 0;
+}
+
+bool cors_pattern_valid(const char *s)
+{
+	char probe[CORS_ORIGIN_MAX + 1];
+	const char *suffix, *host_end, *last;
+	size_t sl, n;
+
+	if (s == NULL || (sl = scheme_len(s)) == 0 || strncmp(s + sl, "*.", 2) != 0)
+		return false;
+	suffix = s + sl + 2;
+	n = strlen(s);
+	if (n > CORS_ORIGIN_MAX || strchr(suffix, '*') != NULL || suffix[0] == '[')
+		return false;
+	/* The shape is an origin's with one label in place of the `*`. */
+	memcpy(probe, s, n + 1);
+	probe[sl] = 'x';
+	if (!cors_origin_valid(probe))
+		return false;
+	host_end = suffix + strcspn(suffix, ":");
+	/* Two or more labels after "*.": "*.com" matches nearly everything. */
+	if (memchr(suffix, '.', (size_t)(host_end - suffix)) == NULL)
+		return false;
+	/* The last label is not all digits: "*.0.0.1" names no domain. */
+	for (last = host_end; last > suffix && last[-1] != '.'; last--)
+		;
+	return strspn(last, "0123456789") < (size_t)(host_end - last);
+}
+
+/*
+ * Names under which anyone can get a subdomain: shared hosting domains
+ * (mostly from the Public Suffix List's private section, Azure's first),
+ * and the generic second levels of country domains (co.uk, com.au). A
+ * pattern on one of them reads "any customer of that service". This is a
+ * short list of the names people actually write, not the Public Suffix
+ * List: a pattern it misses is still scheme- and port-exact.
+ */
+/* clang-format off */
+static const char *const broad_suffixes[] = {
+    "azurewebsites.net",     "azurestaticapps.net",  "azure-api.net",
+    "azurefd.net",           "azureedge.net",        "azurecontainerapps.io",
+    "cloudapp.net",          "cloudapp.azure.com",   "trafficmanager.net",
+    "blob.core.windows.net", "web.core.windows.net", "windows.net",
+    "github.io",             "githubusercontent.com", "herokuapp.com",
+    "appspot.com",           "firebaseapp.com",      "web.app",
+    "netlify.app",           "vercel.app",           "pages.dev",
+    "workers.dev",           "cloudfront.net",       "amazonaws.com",
+    "onrender.com",          "fly.dev",              "ngrok.io",
+    "ngrok-free.app",        "ngrok.app",            "glitch.me",
+    "repl.co",               "gitlab.io",            "surge.sh",
+    "blogspot.com",          "myshopify.com",        "wordpress.com",
+};
+
+/* Generic second-level labels under two-letter country domains. */
+static const char *const broad_second_levels[] = {
+    "ac", "co", "com", "edu", "gob", "go", "gov", "mil", "ne", "net", "or", "org",
+};
+/* clang-format on */
+
+bool cors_pattern_broad(const char *s)
+{
+	const char *suffix, *dot;
+	size_t n, sl;
+
+	if (!cors_pattern_valid(s))
+		return false;
+	sl = scheme_len(s);
+	suffix = s + sl + 2;
+	n = strcspn(suffix, ":");
+	for (size_t i = 0; i < sizeof(broad_suffixes) / sizeof(broad_suffixes[0]); i++)
+		if (strlen(broad_suffixes[i]) == n && strncmp(suffix, broad_suffixes[i], n) == 0)
+			return true;
+	/* label.cc, with cc two letters and label a generic second level. */
+	dot = memchr(suffix, '.', n);
+	if (dot == NULL || memchr(dot + 1, '.', (size_t)(suffix + n - dot - 1)) != NULL ||
+	    suffix + n - dot - 1 != 2)
+		return false;
+	for (size_t i = 0; i < sizeof(broad_second_levels) / sizeof(broad_second_levels[0]); i++)
+		if (strlen(broad_second_levels[i]) == (size_t)(dot - suffix) &&
+		    strncmp(suffix, broad_second_levels[i], (size_t)(dot - suffix)) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Whether the valid origin matches the pattern p (scheme, "://", "*.", rest): the
+ * same scheme, and the origin's host[:port] ends with ".rest" after at least
+ * one byte. The dot is part of the suffix, so https://evilexample.com does
+ * not match *.example.com under https; the port is part of it too, so it must
+ * be the same (or absent from both). A valid origin's host is whole labels,
+ * so what the `*` stands for is one or more labels. An item that is not a
+ * pattern matches nothing here.
+ */
+static bool pattern_match(const char *p, const char *origin)
+{
+	size_t sl = scheme_len(p), rl, hl;
+	const char *rest, *hostport;
+
+	if (sl == 0 || p[sl] != '*' || p[sl + 1] != '.')
+		return false;
+	if (strncmp(origin, p, sl) != 0)
+		return false;
+	rest = p + sl + 1; /* ".example.com[:port]" */
+	hostport = origin + sl;
+	rl = strlen(rest);
+	hl = strlen(hostport);
+	return hostport[0] != '[' && hl > rl && strcmp(hostport + hl - rl, rest) == 0;
+}
+
 bool cors_origin_allowed(const struct policy_cors *c, const char *origin, const char *self_origin)
 {
 	if (!cors_origin_valid(origin))
 		return false;
 	if (self_origin != NULL && strcmp(origin, self_origin) == 0)
 		return true;
-	return c->any_origin || strlist_contains(&c->allowed_origins, origin);
+	if (c->any_origin || strlist_contains(&c->allowed_origins, origin))
+		return true;
+	for (size_t i = 0; i < c->allowed_origins.n; i++)
+		if (pattern_match(c->allowed_origins.v[i], origin))
+			return true;
+	return false;
 }
 
 /* Join a list into "a, b, c". Returns 0 or -1. */
@@ -230,20 +356,32 @@ enum cors_verdict cors_preflight(const struct policy_cors *c, const char *origin
                                  const char *self_origin, const char *acrm, const char *acrh,
                                  struct response *r)
 {
+	return cors_preflight_pna(c, origin, self_origin, acrm, acrh, NULL, r);
+}
+
+enum cors_verdict cors_preflight_pna(const struct policy_cors *c, const char *origin,
+                                     const char *self_origin, const char *acrm, const char *acrh,
+                                     const char *acrpn, struct response *r)
+{
 	enum cors_verdict v = CORS_ALLOWED;
 	struct buf hdrs, methods;
 	char age[24];
+	/* Never with `*` (refused when the policy loads): a private network
+	 * opened to every site on the Internet is what PNA exists to stop. */
+	bool pna = c->allow_private_network && !c->any_origin;
 
 	response_vary(r, "Origin");
 	response_vary(r, "Access-Control-Request-Method");
 	response_vary(r, "Access-Control-Request-Headers");
+	if (pna)
+		response_vary(r, "Access-Control-Request-Private-Network");
 	if (origin == NULL)
 		return CORS_NOT_CORS;
 	if (!cors_origin_allowed(c, origin, self_origin))
 		return CORS_ORIGIN_DENIED;
 	if (acrm == NULL || !method_allowed(c, acrm))
 		return CORS_METHOD_DENIED;
-	buf_init(&hdrs, CORS_REQUEST_HEADERS_MAX);
+	buf_init(&hdrs, CORS_ALLOW_HEADERS_MAX);
 	buf_init(&methods, 4096);
 	if (acrh != NULL && !request_headers_allowed(c, acrh, &hdrs)) {
 		v = CORS_HEADERS_DENIED;
@@ -259,10 +397,19 @@ enum cors_verdict cors_preflight(const struct policy_cors *c, const char *origin
 	    (hdrs.len > 0 && response_header(r, "Access-Control-Allow-Headers", hdrs.data)) ||
 	    response_header(r, "Access-Control-Max-Age", age))
 		v = CORS_ORIGIN_DENIED;
+	/* PNA: the request header's only value is "true". */
+	if (v == CORS_ALLOWED && pna && acrpn != NULL && strcmp(acrpn, "true") == 0 &&
+	    response_header(r, "Access-Control-Allow-Private-Network", "true") != 0)
+		v = CORS_ORIGIN_DENIED;
 out:
 	buf_free(&hdrs);
 	buf_free(&methods);
 	return v;
+}
+
+bool cors_refuse(const struct policy_cors *c, enum cors_verdict v)
+{
+	return v != CORS_NOT_CORS && v != CORS_ALLOWED && c->terminate_unmatched;
 }
 
 const char *cors_strverdict(enum cors_verdict v)

@@ -90,8 +90,49 @@ static int self_origin(const struct policy *p, FCGX_ParamArray envp, char *out, 
 	return cors_origin_valid(out) ? 0 : -1;
 }
 
+/*
+ * What the browser gets for each upstream failure: the status and code
+ * design.md promises, and an innererror code naming what went wrong, so an
+ * SPA (and an operator reading its bug report) can tell a token problem
+ * from a slow vault. Messages are kvgate's own, never the vault's.
+ */
+static const struct gateway_upstream {
+	enum kv_err err;
+	int status;
+	const char *code, *inner, *message;
+} gateway_upstream[] = {
+    {KV_EUNAUTHORIZED, 502, "BadGateway", "VaultRejectedToken",
+     "The vault refused the gateway's token, even a fresh one."},
+    {KV_EFORBIDDEN, 502, "BadGateway", "VaultForbidden",
+     "The gateway's identity may not read this from the vault."},
+    {KV_ECHALLENGE, 502, "BadGateway", "ChallengeRejected",
+     "The vault asked for a token the gateway will not send."},
+    {KV_EIDENTITY, 502, "BadGateway", "IdentityUnavailable",
+     "The gateway could not get a token for the vault."},
+    {KV_EIDREJECTED, 502, "BadGateway", "IdentityRejected",
+     "The identity endpoint refused the gateway's credential."},
+    {KV_EPROTO, 502, "BadGateway", "VaultMalformedAnswer",
+     "The vault gave an answer that is not what was expected."},
+    {KV_ETOOBIG, 502, "BadGateway", "VaultAnswerTooLarge", "The vault's answer is too large."},
+    {KV_ENEXTLINK, 502, "BadGateway", "ForeignNextLink",
+     "The vault's next page does not point at the vault."},
+    {KV_EDROPPED, 502, "BadGateway", "VaultConnectionLost",
+     "The connection to the vault dropped before its answer was complete."},
+    {KV_EBADREQUEST, 502, "BadGateway", "VaultRefusedRequest",
+     "The vault refused the gateway's request."},
+    {KV_EUPSTREAM, 502, "BadGateway", "VaultFailed", "The vault failed to answer."},
+    {KV_EUNAVAILABLE, 503, "ServiceUnavailable", "VaultUnreachable",
+     "The vault cannot be reached; retry later."},
+    {KV_ETHROTTLED, 503, "ServiceUnavailable", "VaultThrottled",
+     "The vault is throttling requests; retry later."},
+    {KV_ETIMEOUT, 504, "GatewayTimeout", "VaultTimeout", "The vault did not answer in time."},
+    {KV_EDEADLINE, 504, "GatewayTimeout", "DeadlineExceeded",
+     "The vault did not answer within the gateway's deadline."},
+};
+
 void gateway_kv_error(struct response *r, const struct kv_error *e, const char *name)
 {
+	const struct gateway_upstream *u = NULL;
 	char msg[256], secs[24];
 	long retry;
 
@@ -104,34 +145,32 @@ void gateway_kv_error(struct response *r, const struct kv_error *e, const char *
 		         "A secret with (name/id) %s was not found in this key vault.", name);
 		response_error(r, 404, "SecretNotFound", msg);
 		return;
-	case KV_ETHROTTLED:
-	case KV_EUNAVAILABLE:
-		retry = e->retry_after > 0 ? e->retry_after : (e->err == KV_ETHROTTLED ? 10 : 5);
-		snprintf(secs, sizeof(secs), "%ld", retry);
-		response_header(r, "Retry-After", secs);
-		response_error(r, 503, "ServiceUnavailable",
-		               e->err == KV_ETHROTTLED
-		                   ? "The vault is throttling requests; retry later."
-		                   : "The vault cannot be reached; retry later.");
-		break;
-	case KV_ETIMEOUT:
-		response_error(r, 504, "GatewayTimeout", "The vault did not answer in time.");
-		break;
-	case KV_ENEXTLINK:
-		response_error(r, 400, "BadParameter", "The paging token is not valid.");
-		return;
 	case KV_ENOMEM:
 		response_error(r, 500, "InternalError", "The gateway ran out of memory.");
-		break;
-	case KV_EIDENTITY:
-		response_error(r, 502, "BadGateway",
-		               "The gateway could not authenticate to the vault.");
-		break;
+		log_error("vault call failed: out of memory");
+		return;
 	default:
-		response_error(r, 502, "BadGateway", "The vault gave an unexpected answer.");
 		break;
 	}
-	log_error("vault call failed: %s (HTTP %ld%s%s%s%s): %s", kv_strerror(e->err), e->status,
+	for (size_t i = 0; i < sizeof(gateway_upstream) / sizeof(gateway_upstream[0]); i++)
+		if (gateway_upstream[i].err == e->err)
+			u = &gateway_upstream[i];
+	if (u == NULL) {
+		response_error_inner(r, 502, "BadGateway", "VaultFailed",
+		                     "The vault gave an unexpected answer.");
+	} else {
+		if (u->status == 503) {
+			/* The vault's own wait when it gave one, else a guess
+			 * long enough for throttling to ease. */
+			retry = e->retry_after > 0 ? e->retry_after
+			                           : (e->err == KV_ETHROTTLED ? 10 : 5);
+			snprintf(secs, sizeof(secs), "%ld", retry);
+			response_header(r, "Retry-After", secs);
+		}
+		response_error_inner(r, u->status, u->code, u->inner, u->message);
+	}
+	log_error("vault call failed: %s: %s (HTTP %ld%s%s%s%s): %s",
+	          u != NULL ? u->inner : "VaultFailed", kv_strerror(e->err), e->status,
 	          e->code[0] ? " " : "", e->code, e->inner[0] ? "/" : "", e->inner, e->message);
 }
 
@@ -145,13 +184,20 @@ static void answer_options(const struct policy *p, const struct gateway_request 
 	enum cors_verdict v;
 
 	if (req->origin != NULL && req->acrm != NULL) {
-		v = cors_preflight(c, req->origin, req->self_origin, req->acrm, req->acrh, r);
+		v = cors_preflight_pna(c, req->origin, req->self_origin, req->acrm, req->acrh,
+		                       req->acrpn, r);
 		if (v == CORS_ALLOWED) {
 			response_empty(r, 204);
 			return;
 		}
 		log_warn("preflight refused: %s (origin %s, method %s)", cors_strverdict(v),
 		         req->origin, req->acrm);
+		/* terminate_unmatched = false: an empty 204 without
+		 * Access-Control-*, which the browser refuses all the same. */
+		if (!cors_refuse(c, v)) {
+			response_empty(r, 204);
+			return;
+		}
 		response_error(
 		    r, 403, "Forbidden",
 		    v == CORS_ORIGIN_DENIED
@@ -160,7 +206,7 @@ static void answer_options(const struct policy *p, const struct gateway_request 
 		return;
 	}
 	v = cors_actual(c, req->origin, req->self_origin, r);
-	if (v == CORS_ORIGIN_DENIED) {
+	if (cors_refuse(c, v)) {
 		log_warn("request refused: origin %s not allowed", req->origin);
 		response_error(r, 403, "Forbidden", "The origin is not allowed.");
 		return;
@@ -183,6 +229,7 @@ static void serve(struct gateway *g, FCGX_ParamArray envp, unsigned kinds, gatew
 	req.origin = param(envp, "HTTP_ORIGIN");
 	req.acrm = param(envp, "HTTP_ACCESS_CONTROL_REQUEST_METHOD");
 	req.acrh = param(envp, "HTTP_ACCESS_CONTROL_REQUEST_HEADERS");
+	req.acrpn = param(envp, "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK");
 	req.remote_addr = param(envp, "REMOTE_ADDR");
 	if (req.method == NULL || req.uri == NULL) {
 		response_error(r, 400, "BadParameter", "The request has no method or URI.");
@@ -205,9 +252,10 @@ static void serve(struct gateway *g, FCGX_ParamArray envp, unsigned kinds, gatew
 		return;
 	}
 	/* A disallowed origin is refused before anything else, with no
-	 * Access-Control-* header, so a browser cannot read even the error. */
-	if (cors_actual(policy_cors(g->policy), req.origin, req.self_origin, r) ==
-	    CORS_ORIGIN_DENIED) {
+	 * Access-Control-* header, so a browser cannot read even the error;
+	 * with terminate_unmatched = false it is served without them. */
+	if (cors_refuse(policy_cors(g->policy),
+	                cors_actual(policy_cors(g->policy), req.origin, req.self_origin, r))) {
 		log_warn("request refused: origin %s not allowed (%s %s)", req.origin, req.method,
 		         req.uri);
 		response_error(r, 403, "Forbidden", "The origin is not allowed.");

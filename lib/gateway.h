@@ -26,6 +26,7 @@ struct gateway_request {
 	const char *origin;      /* Origin header, NULL when absent */
 	const char *acrm;        /* Access-Control-Request-Method or NULL */
 	const char *acrh;        /* Access-Control-Request-Headers or NULL */
+	const char *acrpn;       /* Access-Control-Request-Private-Network or NULL */
 	const char *remote_addr; /* REMOTE_ADDR, for logs */
 	const char *self_origin; /* public_url, or derived from the request */
 	bool head;               /* HEAD: answer like GET without a body */

@@ -191,6 +191,10 @@ static const struct key keys[] = {
 	 .off = OFF(cors.allow_credentials)},
 	{.section = "cors", .name = "max_age", .type = KEY_INT, .min = 0, .max = 86400, .def = "600",
 	 .off = OFF(cors.max_age)},
+	{.section = "cors", .name = "allow_private_network", .type = KEY_BOOL, .def = "false",
+	 .optional = true, .off = OFF(cors.allow_private_network)},
+	{.section = "cors", .name = "terminate_unmatched", .type = KEY_BOOL, .def = "true",
+	 .optional = true, .off = OFF(cors.terminate_unmatched)},
 
 	{.section = "secrets", .name = "allow", .type = KEY_LIST, .def = "*", .example = "spa-*",
 	 .off = OFF(secrets.allow), .check = check_glob},
@@ -434,12 +438,17 @@ static const char *check_client_id(const char *s)
 	return guid_valid(s) ? NULL : "must be a GUID (the application's client id)";
 }
 
+/* A phrase of origin_why(), for an origin (pat false) or a pattern. */
+#define WHY(pat, tail) ((pat) ? "is not a pattern: " tail : "is not an origin: " tail)
+
 /*
- * Why s is not a serialized origin, for an operator who wrote one: the
- * common mistakes (a trailing '/', a path, upper case, a default port) get
- * their own phrase. NULL when cors_origin_valid() accepts it.
+ * Why s is not a serialized origin (pat false) or the shape of one with a
+ * label in place of a pattern's `*` (pat true), for an operator who wrote
+ * it: the common mistakes (userinfo, a trailing '/', a path, upper case, a
+ * default port) get their own phrase. NULL when cors_origin_valid()
+ * accepts it.
  */
-static const char *origin_why(const char *s)
+static const char *origin_why(const char *s, bool pat)
 {
 	const char *host, *slash, *colon;
 
@@ -453,23 +462,64 @@ static const char *origin_why(const char *s)
 	else if (strncmp(s, "http://", 7) == 0)
 		host = s + 7;
 	else
-		return "is not an origin: expected http:// or https:// then host[:port]";
+		return WHY(pat, "expected http:// or https:// then host[:port]");
+	if (strlen(s) > CORS_ORIGIN_MAX)
+		return WHY(pat, "longer than 512 characters");
 	if ((slash = strchr(host, '/')) != NULL)
-		return slash[1] == '\0' ? "is not an origin: remove the trailing '/'"
-		                        : "is not an origin: an origin has no path";
+		return slash[1] == '\0' ? WHY(pat, "remove the trailing '/'")
+		                        : WHY(pat, "an origin has no path");
+	if (strchr(host, '@') != NULL)
+		return WHY(pat, "an origin has no user name or password");
 	for (const char *c = host; *c != '\0'; c++)
 		if (*c >= 'A' && *c <= 'Z')
-			return "is not an origin: browsers send the host in lower case";
+			return WHY(pat, "browsers send the host in lower case");
 	if ((colon = strrchr(host, ':')) != NULL && strchr(colon, ']') == NULL &&
 	    strcmp(colon, host == s + 8 ? ":443" : ":80") == 0)
-		return "is not an origin: browsers leave out the default port";
-	return "is not an origin: expected http:// or https:// then host[:port]";
+		return WHY(pat, "browsers leave out the default port");
+	return WHY(pat, "expected http:// or https:// then host[:port]");
 }
 
-/* An allowed_origins item: `*` or a serialized origin. */
+/*
+ * Why s is not an origin pattern (cors_pattern_valid()): only a leading
+ * "*." label may be a wildcard, two or more labels must follow it, and the
+ * rest is an origin's. NULL when it is one.
+ */
+static const char *pattern_why(const char *s)
+{
+	char probe[POLICY_LINE_MAX + 1];
+	const char *suffix, *why;
+	size_t sl = strncmp(s, "https://", 8) == 0 ? 8 : strncmp(s, "http://", 7) == 0 ? 7 : 0;
+
+	if (cors_pattern_valid(s))
+		return NULL;
+	if (sl == 0)
+		return strncmp(s, "*.", 2) == 0
+		           ? "is not a pattern: write the scheme, as in https://*.example.com"
+		           : "is not a pattern: only a leading `*.` label is a wildcard, as in "
+		             "https://*.example.com";
+	suffix = s + sl + 2;
+	if (strncmp(s + sl, "*.", 2) != 0 || strchr(suffix, '*') != NULL)
+		return "is not a pattern: only a leading `*.` label is a wildcard, as in "
+		       "https://*.example.com";
+	if (suffix[0] == '[')
+		return "is not a pattern: an IP address has no subdomains";
+	snprintf(probe, sizeof(probe), "%s", s);
+	probe[sl] = 'x';
+	if ((why = origin_why(probe, true)) != NULL)
+		return why;
+	if (memchr(suffix, '.', strcspn(suffix, ":")) == NULL)
+		return "matches nearly everything: `*.` must be followed by two or more labels, "
+		       "as in https://*.example.com";
+	return "is not a pattern: an IP address has no subdomains";
+}
+
+/* An allowed_origins item: `*`, a serialized origin, or an origin pattern
+ * (any item holding a `*`). */
 static const char *check_origin_item(const char *s)
 {
-	return strcmp(s, "*") == 0 ? NULL : origin_why(s);
+	if (strcmp(s, "*") == 0)
+		return NULL;
+	return strchr(s, '*') != NULL ? pattern_why(s) : origin_why(s, false);
 }
 
 /*
@@ -880,7 +930,7 @@ static bool load_value(struct load *ld, const struct key *k, const char *v)
 		*(const char **)f = norm;
 		return true;
 	case KEY_ORIGIN:
-		if (*v != '\0' && (why = origin_why(v)) != NULL) {
+		if (*v != '\0' && (why = origin_why(v, false)) != NULL) {
 			key_error(ld, k->section, k->name, "\"%s\" %s", show(sh, v), why);
 			return false;
 		}
@@ -1317,6 +1367,7 @@ static void check_cross(struct load *ld)
 	const struct strlist *star_lists[] = {&c->allowed_headers, &c->expose_headers,
 	                                      &c->allowed_methods};
 	const char *env;
+	char sh[SHOW_SIZE];
 
 	/* Fetch standard: with credentials, `*` is not a wildcard in any
 	 * Access-Control-Allow-* header, so browsers would refuse the answer. */
@@ -1330,6 +1381,27 @@ static void check_cross(struct load *ld)
 				key_error(ld, "cors", star_keys[i],
 				          "`*` cannot be combined with allow_credentials = true; "
 				          "list them");
+		for (size_t i = 0; i < c->allowed_origins.n; i++)
+			if (cors_pattern_broad(c->allowed_origins.v[i]))
+				key_error(ld, "cors", "allowed_origins",
+				          "\"%s\" matches nearly everything (anyone can have a "
+				          "name there), so it cannot be combined with "
+				          "allow_credentials = true; list the origins",
+				          show(sh, c->allowed_origins.v[i]));
+	}
+
+	/* Private Network Access lets a public page reach this gateway on a
+	 * private network: never for every site, nor nearly every site. */
+	if (!failed(ld, "cors", "allow_private_network") && c->allow_private_network) {
+		if (c->any_origin)
+			key_error(ld, "cors", "allow_private_network",
+			          "cannot be true with allowed_origins = *; list the origins");
+		for (size_t i = 0; i < c->allowed_origins.n; i++)
+			if (cors_pattern_broad(c->allowed_origins.v[i]))
+				key_error(ld, "cors", "allow_private_network",
+				          "cannot be true with \"%s\" in allowed_origins, which "
+				          "matches nearly everything; list the origins",
+				          show(sh, c->allowed_origins.v[i]));
 	}
 
 	/* A client secret needs all three parts; each may come from the

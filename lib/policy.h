@@ -48,14 +48,14 @@ struct policy_identity {
 	/* The contents of client_secret_file with surrounding white space
 	 * removed, or NULL when the key is empty. Wiped by policy_free(). */
 	const char *client_secret;
-	const char *authority_host; /* no trailing '/' */
-	const char *client_certificate_file; /* "" or a PEM with certificate and key */
-	const char *federated_token_file;    /* "" or the workload identity token file */
+	const char *authority_host;            /* no trailing '/' */
+	const char *client_certificate_file;   /* "" or a PEM with certificate and key */
+	const char *federated_token_file;      /* "" or the workload identity token file */
 	const char *managed_identity_endpoint; /* "" or a token endpoint URL */
 };
 
 struct policy_cors {
-	struct strlist allowed_origins; /* serialized origins, or "*" */
+	struct strlist allowed_origins; /* serialized origins, patterns, or "*" */
 	bool any_origin;                /* "*" is in allowed_origins */
 	struct strlist allowed_methods; /* case-sensitive tokens */
 	struct strlist allowed_headers; /* compared ignoring case; may hold "*" */
@@ -63,6 +63,8 @@ struct policy_cors {
 	struct strlist expose_headers;
 	bool allow_credentials;
 	long max_age;
+	bool allow_private_network; /* answer Private Network Access preflights */
+	bool terminate_unmatched;   /* 403 a disallowed origin; false: serve, no CORS */
 };
 
 struct policy_secrets {

@@ -2,9 +2,11 @@
 /*
  * stack.js: the integration-test harness. Starts the real parts on ports the
  * test picks, on 127.0.0.1 only: the dev vault (tests/devvault/devvault.js),
- * a policy INI built from defaults plus per-test overrides, and lighttpd
- * with etc/lighttpd/kvgate.conf (the file `make run` and `make serve` use, so
- * the tests prove that configuration). Also: raw HTTP clients (node:http with
+ * a policy INI built from defaults plus per-test overrides, and the web
+ * server: lighttpd with etc/lighttpd/kvgate.conf (the file `make run` and
+ * `make serve` use, so the tests prove that configuration), or, when
+ * KVGATE_TEST_SERVER=apache, Apache httpd with mod_fcgid and
+ * etc/apache/kvgate-standalone.conf (which includes etc/apache/kvgate.conf). Also: raw HTTP clients (node:http with
  * the path sent verbatim, and node:net for byte-level requests), the dev
  * vault's control API (faults, stats), the seed, and the checks every file
  * shares (common headers, error envelope, CORS headers, logs).
@@ -25,6 +27,13 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const DEVVAULT = path.join(ROOT, 'tests', 'devvault', 'devvault.js');
 const SEED = path.join(ROOT, 'tests', 'devvault', 'seed.json');
 const CONF = path.join(ROOT, 'etc', 'lighttpd', 'kvgate.conf');
+const APACHE_CONF = path.join(ROOT, 'etc', 'apache', 'kvgate-standalone.conf');
+// The web server startGateway() runs unless opts.server says otherwise.
+const SERVER = process.env.KVGATE_TEST_SERVER || 'lighttpd';
+if (!['lighttpd', 'apache'].includes(SERVER)) throw new Error(`KVGATE_TEST_SERVER: lighttpd or apache, not ${SERVER}`);
+// Environment variables the programs get from the server's environment
+// (lighttpd: bin-copy-environment; Apache: FcgidInitialEnv with -DKVGATE_PASS_*).
+const PASS_ENV = ['KVGATE_LOG_LEVEL', 'AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_AUTHORITY_HOST', 'AZURE_FEDERATED_TOKEN_FILE', 'IDENTITY_ENDPOINT', 'IDENTITY_HEADER'];
 const PROGRAMS = ['preflight', 'get-secret', 'list-secrets'];
 
 // Origins the default policy allows (besides the gateway's own).
@@ -85,6 +94,19 @@ function childrenOf(pid) {
 			out.push({ pid: Number(d), cmd });
 		} catch {
 			/* gone meanwhile */
+		}
+	}
+	return out;
+}
+
+// Every descendant of pid (children first), with command lines.
+function descendantsOf(pid) {
+	const out = [];
+	const queue = [pid];
+	while (queue.length) {
+		for (const c of childrenOf(queue.shift())) {
+			out.push(c);
+			queue.push(c.pid);
 		}
 	}
 	return out;
@@ -320,7 +342,7 @@ function policy(vault, iniDir, overrides = {}) {
 	const rel = (f) => path.relative(iniDir, f) || f;
 	const sections = {
 		gateway: { base_path: '/api', public_url: '' },
-		vault: { url: vault ? vault.url : 'https://127.0.0.1:1', api_version: '7.6', ca_file: vault ? rel(vault.caFile) : '', timeout_ms: '3000', max_retries: '1' },
+		vault: { url: vault ? vault.url : 'https://127.0.0.1:1', api_version: '7.6', ca_file: vault ? rel(vault.caFile) : '', timeout_ms: '3000', max_retries: '1', verify_challenge_resource: 'false' },
 		identity: {
 			method: 'client_secret',
 			tenant_id: vault ? vault.tenantId : 'tenant',
@@ -363,10 +385,13 @@ function policy(vault, iniDir, overrides = {}) {
 /* ------------------------------------------------------------------ */
 
 /*
- * Start lighttpd with the gateway for vault, its runtime files in dir.
- * opts: { overrides, procs, port, env, expectFail }. Returns the gateway handle:
- *   port, origin (http://127.0.0.1:PORT), base, dir, ini, policy sections,
- *   get/request/raw helpers, logs(), programs(), stop().
+ * Start the web server (opts.server, else KVGATE_TEST_SERVER, else lighttpd)
+ * with the gateway for vault, its runtime files in dir.
+ * opts: { overrides, procs, port, env, expectFail, server, maxRequests }.
+ * maxRequests is Apache's FcgidMaxRequestsPerProcess (lighttpd has none).
+ * Returns the gateway handle: server ('lighttpd' or 'apache'), port, origin
+ * (http://127.0.0.1:PORT), base, dir, ini, policy sections, get/request/raw
+ * helpers, log(name) (error.log, access.log), output(), programs(), stop().
  */
 async function startGateway(vault, dir, opts = {}) {
 	fs.mkdirSync(dir, { recursive: true });
@@ -388,11 +413,24 @@ async function startGateway(vault, dir, opts = {}) {
 		// copies the names kvgate.conf lists into their environment.
 		...(opts.env || {}),
 	};
-	const proc = spawn('lighttpd', ['-D', '-f', CONF], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+	const server = opts.server || SERVER;
+	let proc;
+	if (server === 'apache') {
+		// mod_fcgid: processes per program at most, and requests per process.
+		env.KVGATE_MAX_REQUESTS = String(opts.maxRequests || 10000);
+		// The programs' stderr on Apache's stderr (output()), as with lighttpd -D.
+		const args = ['-f', APACHE_CONF, '-DFOREGROUND', '-DKVGATE_LOG_TO_STDERR'];
+		for (const name of PASS_ENV) if (env[name] !== undefined) args.push(`-DKVGATE_PASS_${name}`);
+		Object.assign(env, apacheUser(dir, ini, pol.sections));
+		proc = spawn(apacheBinary(), args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+	} else {
+		proc = spawn('lighttpd', ['-D', '-f', CONF], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+	}
 	let out = '';
 	proc.stdout.on('data', (d) => (out += d));
 	proc.stderr.on('data', (d) => (out += d));
 	const gw = {
+		server,
 		proc,
 		vault,
 		dir,
@@ -414,19 +452,21 @@ async function startGateway(vault, dir, opts = {}) {
 	gw.request = (method, p, o) => request(gw.port, method, p, o);
 	gw.get = (p, o) => request(gw.port, 'GET', p, o);
 	gw.raw = (bytes, o) => rawRequest(gw.port, bytes, o);
-	gw.programs = () => childrenOf(proc.pid);
+	// lighttpd's programs are its children; Apache's are children of the
+	// mod_fcgid process manager, one of its own children.
+	gw.programs = () => (server === 'apache' ? descendantsOf(proc.pid).filter((c) => /\.fcgi\b/.test(c.cmd)) : childrenOf(proc.pid));
 	gw.stop = () => stopGateway(gw);
 	if (opts.expectFail) return gw;
 	try {
 		await waitFor(
 			async () => {
 				if (proc.exitCode !== null || proc.signalCode !== null)
-					throw new Error(`lighttpd exited (${proc.exitCode ?? proc.signalCode}): ${out.slice(-2000)}\n${gw.log('error.log').slice(-3000)}`);
+					throw new Error(`${server} exited (${proc.exitCode ?? proc.signalCode}): ${out.slice(-2000)}\n${gw.log('error.log').slice(-3000)}`);
 				const r = await request(port, 'GET', '/', { timeout: 1000 });
 				return r.status > 0;
 			},
 			15000,
-			`lighttpd on port ${port}`,
+			`${server} on port ${port}`,
 		);
 	} catch (e) {
 		await terminate(proc);
@@ -435,15 +475,65 @@ async function startGateway(vault, dir, opts = {}) {
 	return gw;
 }
 
+// The Apache binary: apache2 (Debian) or httpd, on PATH or in /usr/sbin.
+function apacheBinary() {
+	for (const d of [...(process.env.PATH || '').split(':'), '/usr/sbin', '/usr/local/sbin'])
+		for (const b of ['apache2', 'httpd']) if (d && fs.existsSync(path.join(d, b))) return path.join(d, b);
+	throw new Error('Apache httpd is not installed (apt-get install apache2 libapache2-mod-fcgid)');
+}
+
 /*
- * Stop lighttpd with SIGTERM and report what is left: { code, signal,
+ * Who runs Apache's children and the programs: KVGATE_USER/KVGATE_GROUP for
+ * etc/apache/kvgate-standalone.conf. Not root: the current user (Apache
+ * keeps it). Root: Apache must switch (it refuses to serve as root), to
+ * www-data, so the files the programs read are handed to its group, as a
+ * production install does (group www-data, read-only): the test's
+ * directory tree (every directory under the system temp dir that holds dir,
+ * with what is in it) and any file the policy names outside it.
+ */
+function apacheUser(dir, ini, sections) {
+	if (process.getuid() !== 0) return { KVGATE_USER: `#${process.getuid()}`, KVGATE_GROUP: `#${process.getgid()}` };
+	const gid = groupId('www-data');
+	const grant = (p, recurse) => {
+		let st;
+		try {
+			st = fs.lstatSync(p);
+		} catch {
+			return;
+		}
+		if (st.isSymbolicLink()) return;
+		fs.chownSync(p, st.uid, gid);
+		fs.chmodSync(p, (st.mode & 0o7777) | (st.isDirectory() ? 0o050 : 0o040));
+		if (recurse && st.isDirectory()) for (const e of fs.readdirSync(p)) grant(path.join(p, e), true);
+	};
+	const tmp = fs.realpathSync(os.tmpdir());
+	const real = fs.realpathSync(dir);
+	const top = real.startsWith(tmp + path.sep) ? path.join(tmp, path.relative(tmp, real).split(path.sep)[0]) : real;
+	grant(top, true);
+	for (const [sec, key] of [['vault', 'ca_file'], ['identity', 'client_secret_file'], ['identity', 'client_certificate_file'], ['identity', 'federated_token_file'], ['gateway', 'paging_key_file']]) {
+		const v = sections[sec] && sections[sec][key];
+		if (v) grant(path.resolve(path.dirname(ini), v), false);
+	}
+	return { KVGATE_USER: 'www-data', KVGATE_GROUP: 'www-data' };
+}
+
+function groupId(name) {
+	for (const line of fs.readFileSync('/etc/group', 'utf8').split('\n')) {
+		const f = line.split(':');
+		if (f[0] === name) return Number(f[2]);
+	}
+	throw new Error(`no group ${name}: Apache running as root needs it`);
+}
+
+/*
+ * Stop the web server with SIGTERM and report what is left: { code, signal,
  * leftover: [pids of kvgate programs still running] }. lighttpd ends its
  * FastCGI backends on exit; a program left behind would hold the vault
  * client and the client secret forever.
  */
 async function stopGateway(gw) {
 	if (gw.stopped) return gw.stopped;
-	const kids = childrenOf(gw.proc.pid).filter((c) => PROGRAMS.some((p) => c.cmd.includes(`${p}.fcgi`)));
+	const kids = gw.programs().filter((c) => PROGRAMS.some((p) => c.cmd.includes(`${p}.fcgi`)));
 	const r = await terminate(gw.proc);
 	let leftover = [];
 	try {
@@ -773,6 +863,10 @@ function exposedSeed(seed, allow = 'public-* demo-*', deny = '*-internal admin-*
 module.exports = {
 	ROOT,
 	PROGRAMS,
+	SERVER,
+	PASS_ENV,
+	descendantsOf,
+	apacheUser,
 	ALLOWED,
 	ALLOWED2,
 	EVIL,

@@ -521,7 +521,8 @@ static void test_structure(void)
 	c = "[cors]\nmax_agee = 5\n";
 	bad("unknown key", c,
 	    "[cors] max_agee: unknown key (line %d); [cors] has allowed_origins, allowed_methods, "
-	    "allowed_headers, expose_headers, allow_credentials, max_age",
+	    "allowed_headers, expose_headers, allow_credentials, max_age, "
+	    "allow_private_network, terminate_unmatched",
 	    line_in(c, "max_agee"));
 	c = "[cache]\nttl = 5\nttl = 6\n";
 	bad("duplicate key", c,
@@ -1310,6 +1311,102 @@ static void test_cors(void)
 	policy_free(p);
 }
 
+/* Issue 4: origin patterns, Private Network Access, terminate_unmatched,
+ * and the rules between them and credentials. test_cors_table.c holds the
+ * request-time cases; these pin the loader. */
+static void test_cors_patterns(void)
+{
+	struct strlist e = {0};
+	struct policy *p;
+	int n;
+
+	p = good("allow_private_network and terminate_unmatched left out", "");
+	ok(p != NULL && !policy_cors(p)->allow_private_network &&
+	       policy_cors(p)->terminate_unmatched,
+	   "left out: allow_private_network = false, terminate_unmatched = true (today's 403)");
+	policy_free(p);
+	p = good("both set", "[cors]\nallowed_origins = https://app.example.com\n"
+	                     "allow_private_network = yes\nterminate_unmatched = off\n");
+	ok(p != NULL && policy_cors(p)->allow_private_network &&
+	       !policy_cors(p)->terminate_unmatched,
+	   "allow_private_network = yes and terminate_unmatched = off are read");
+	policy_free(p);
+	bad("allow_private_network empty", "[cors]\nallow_private_network =\n",
+	    "[cors] allow_private_network: is empty; remove the line to use the default (false)");
+	bad("terminate_unmatched empty", "[cors]\nterminate_unmatched =\n",
+	    "[cors] terminate_unmatched: is empty; remove the line to use the default (true)");
+	bad("terminate_unmatched not a boolean", "[cors]\nterminate_unmatched = 1\n",
+	    "[cors] terminate_unmatched: \"1\" is not a boolean: true or false (or yes/no, "
+	    "on/off)");
+
+	p = good("patterns with and without a port, next to exact origins",
+	         "[cors]\nallowed_origins = https://app.example.com, https://*.example.com "
+	         "http://*.dev.example.com:8080 https://*.xn--bcher-kva.example\n");
+	ok(p != NULL && policy_cors(p)->allowed_origins.n == 4 && !policy_cors(p)->any_origin,
+	   "patterns are kept as written, and are not `*`");
+	policy_free(p);
+	p = good("a pattern with credentials", "[cors]\nallowed_origins = https://*.example.com\n"
+	                                       "allow_credentials = true\n");
+	policy_free(p);
+	p = good("a broad pattern without credentials",
+	         "[cors]\nallowed_origins = https://*.azurestaticapps.net\n");
+	policy_free(p);
+	bad("pattern on one label", "[cors]\nallowed_origins = https://*.net\n",
+	    "[cors] allowed_origins: \"https://*.net\" matches nearly everything: `*.` must be "
+	    "followed by two or more labels, as in https://*.example.com");
+	bad("pattern with a path", "[cors]\nallowed_origins = https://*.example.com/app\n",
+	    "[cors] allowed_origins: \"https://*.example.com/app\" is not a pattern: an origin has "
+	    "no path");
+	bad("pattern with userinfo", "[cors]\nallowed_origins = https://u@*.example.com\n",
+	    "[cors] allowed_origins: \"https://u@*.example.com\" is not a pattern: only a leading "
+	    "`*.` label is a wildcard, as in https://*.example.com");
+	bad("pattern with a bad port", "[cors]\nallowed_origins = https://*.example.com:0\n",
+	    "[cors] allowed_origins: \"https://*.example.com:0\" is not a pattern: expected "
+	    "http:// or https:// then host[:port]");
+	bad("an exact origin with a trailing dot",
+	    "[cors]\nallowed_origins = https://app.example.com.\n",
+	    "[cors] allowed_origins: \"https://app.example.com.\" is not an origin: expected "
+	    "http:// or https:// then host[:port]");
+	bad("broad pattern on a country's second level, with credentials",
+	    "[cors]\nallowed_origins = https://*.com.au\nallow_credentials = true\n",
+	    "[cors] allowed_origins: \"https://*.com.au\" matches nearly everything (anyone can "
+	    "have a name there), so it cannot be combined with allow_credentials = true; list the "
+	    "origins");
+	p = good("a country's own second level is not broad",
+	         "[cors]\nallowed_origins = https://*.example.co.uk\nallow_credentials = true\n");
+	policy_free(p);
+
+	/* Every rule reports on its own line. */
+	n = load_with("[cors]\nallowed_origins = * https://*.vercel.app\nallow_credentials = true\n"
+	              "allow_private_network = true\n",
+	              &p, &e);
+	ok(n == 4 && no_policy(p) &&
+	       has(&e, "[cors] allowed_origins: `*` cannot be combined with allow_credentials = "
+	               "true; list the origins") &&
+	       has(&e, "[cors] allowed_origins: \"https://*.vercel.app\" matches nearly "
+	               "everything (anyone can have a name there), so it cannot be combined with "
+	               "allow_credentials = true; list the origins") &&
+	       has(&e, "[cors] allow_private_network: cannot be true with allowed_origins = *; "
+	               "list the origins") &&
+	       has(&e, "[cors] allow_private_network: cannot be true with "
+	               "\"https://*.vercel.app\" in allowed_origins, which matches nearly "
+	               "everything; list the origins"),
+	   "`*` and a broad pattern with credentials and PNA: four lines, each naming its key");
+	if (n != 4)
+		dump(&e);
+	release(p);
+	strlist_free(&e);
+	n = load_with("[cors]\nallowed_origins = https://*.com *.example.com https://a.*.b.com\n",
+	              &p, &e);
+	ok(n == 3 && e.n == 3 && no_policy(p), "every bad pattern of a list is reported");
+	release(p);
+	strlist_free(&e);
+	p = good("PNA with exact origins and a narrow pattern",
+	         "[cors]\nallowed_origins = https://app.example.com https://*.corp.example.com\n"
+	         "allow_private_network = true\nallow_credentials = true\n");
+	policy_free(p);
+}
+
 static void test_secrets(void)
 {
 	struct policy *p;
@@ -1659,7 +1756,8 @@ static void test_required(void)
 		snprintf(
 		    want, sizeof(want),
 		    "[cors] max_agee: unknown key (line %d); [cors] has allowed_origins, "
-		    "allowed_methods, allowed_headers, expose_headers, allow_credentials, max_age",
+		    "allowed_methods, allowed_headers, expose_headers, allow_credentials, max_age, "
+		    "allow_private_network, terminate_unmatched",
 		    line_in(c, "max_agee"));
 	}
 	ok(n == 8 && e.n == 8 && no_policy(p) && has(&e, want) &&
@@ -1919,6 +2017,7 @@ int main(int argc, char **argv)
 	test_vault();
 	test_identity();
 	test_cors();
+	test_cors_patterns();
 	test_secrets();
 	test_many();
 	test_required();
