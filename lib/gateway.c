@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -19,6 +21,9 @@
 #include "log.h"
 
 extern char **environ;
+
+/* Key material read for the paging key: a certificate file is a few KB. */
+#define GATEWAY_MATERIAL_MAX (64 * 1024)
 
 /* A response on the wire: headers plus at most one body. */
 #define GATEWAY_OUT_MAX (RESPONSE_BODY_MAX + 16 * 1024)
@@ -316,58 +321,192 @@ static void handle(struct gateway *g, FCGX_ParamArray envp, FCGX_Stream *out, un
 	response_free(&r);
 }
 
+static void gateway_close(struct gateway *g);
+
+/*
+ * Key material the processes of one deployment share, for the paging key:
+ * the client secret, else the client certificate file (its private key is
+ * as secret and as shared). Returns a new string to wipe and free, or NULL
+ * (the key is then random per process).
+ */
+static char *paging_material(const struct policy *p)
+{
+	const struct policy_identity *pi = policy_identity(p);
+	const char *s = pi->client_secret, *file = pi->client_certificate_file;
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+	FILE *f;
+
+	if (s == NULL || s[0] == '\0')
+		s = getenv("AZURE_CLIENT_SECRET");
+	if (s != NULL && s[0] != '\0')
+		return strdup(s);
+	if (file[0] == '\0')
+		file = getenv("AZURE_CLIENT_CERTIFICATE_PATH");
+	if (file == NULL || file[0] == '\0' || (f = fopen(file, "re")) == NULL)
+		return NULL;
+	buf_init(&b, GATEWAY_MATERIAL_MAX);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_append(&b, chunk, n) != BUF_OK)
+			break;
+	buf_wipe(chunk, sizeof(chunk));
+	fclose(f);
+	if (b.len == 0 || strlen(b.data) != b.len) {
+		buf_free(&b);
+		return NULL;
+	}
+	return b.data; /* the caller wipes and frees it */
+}
+
+/*
+ * Load the policy at path and make everything that depends on it: the Key
+ * Vault client, the paging key and the cache (for programs that call the
+ * vault, or when checking). On failure every problem is logged, nothing is
+ * kept, and -1 is returned; g is untouched.
+ */
+static int gateway_open(struct gateway *g, const char *path, unsigned flags, bool check)
+{
+	struct strlist errors = {NULL, 0};
+	struct gateway n;
+	struct policy *p = NULL;
+	char err[256], *material;
+	int rc = -1;
+
+	memset(&n, 0, sizeof(n));
+	if (policy_load(path, &p, &errors) != 0) {
+		for (size_t i = 0; i < errors.n; i++)
+			log_error("%s", errors.v[i]);
+		log_error("the policy has %zu problem%s", errors.n, errors.n == 1 ? "" : "s");
+		goto out;
+	}
+	n.policy = p;
+	if ((flags & GATEWAY_VAULT) || check) {
+		if (kv_client_new(p, &n.kv, err, sizeof(err)) != KV_OK) {
+			log_error("%s: %s", policy_path(p), err);
+			goto out;
+		}
+		material = paging_material(p);
+		rc = pagetoken_key_init(p, material, &n.paging, err, sizeof(err));
+		if (material != NULL) {
+			buf_wipe(material, strlen(material));
+			free(material);
+		}
+		if (rc != 0) {
+			log_error("%s: %s", policy_path(p), err);
+			rc = -1;
+			goto out;
+		}
+		rc = -1;
+		if ((n.cache = cache_new(policy_cache(p)->ttl)) == NULL) {
+			log_error("out of memory");
+			goto out;
+		}
+		if (n.paging.ephemeral && !check)
+			log_warn("no [gateway] paging_key_file, client secret or certificate: a "
+			         "nextLink works only in the process that issued it");
+	}
+	*g = n;
+	memset(&n, 0, sizeof(n));
+	rc = 0;
+out:
+	gateway_close(&n);
+	strlist_free(&errors);
+	return rc;
+}
+
+/* Release what gateway_open() made. Accepts a zeroed gateway. */
+static void gateway_close(struct gateway *g)
+{
+	cache_free(g->cache);
+	kv_client_free(g->kv);
+	pagetoken_key_free(&g->paging);
+	policy_free((struct policy *)g->policy);
+	memset(g, 0, sizeof(*g));
+}
+
+/* What the policy file looked like when it was last loaded. */
+struct watch {
+	const char *path;
+	struct stat st;
+	struct timespec checked; /* CLOCK_MONOTONIC of the last stat() */
+};
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/*
+ * Hot reload: at most once a second (one stat(2), before a request), see
+ * whether the policy file changed; if so, load it whole and swap it in. A
+ * file that changes while it is being read is not used (it is looked at
+ * again a second later), and a broken edit keeps the last good policy
+ * serving, with every problem logged. Editors and ConfigMaps that write a
+ * new file and rename it into place are safe by construction.
+ */
+static void maybe_reload(struct gateway *g, struct watch *w, unsigned flags)
+{
+	struct stat before, after;
+	struct timespec now;
+	struct gateway n;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - w->checked.tv_sec < 1 ||
+	    (now.tv_sec - w->checked.tv_sec == 1 && now.tv_nsec < w->checked.tv_nsec))
+		return;
+	w->checked = now;
+	if (stat(w->path, &before) != 0 || same_file(&before, &w->st))
+		return;
+	if (gateway_open(&n, w->path, flags, false) != 0) {
+		log_error("%s changed but does not load: keeping the last good policy", w->path);
+		w->st = before; /* do not retry this very file every second */
+		return;
+	}
+	if (stat(w->path, &after) != 0 || !same_file(&before, &after)) {
+		/* Written to while it was read: try again next time. */
+		gateway_close(&n);
+		return;
+	}
+	gateway_close(g);
+	*g = n;
+	w->st = after;
+	log_info("policy reloaded from %s", w->path);
+}
+
 int gateway_main(int argc, char **argv, const char *progname, unsigned flags, unsigned kinds,
                  gateway_handler handler)
 {
 	struct gateway g;
-	struct policy *p = NULL;
-	struct strlist errors = {NULL, 0};
+	struct watch w;
 	FCGX_Request req;
-	const char *secret;
-	char err[256];
 	bool check = argc > 1 && strcmp(argv[1], "--check") == 0;
 	int status = 1;
 
 	memset(&g, 0, sizeof(g));
+	memset(&w, 0, sizeof(w));
 	log_init(progname);
 	if (argc > 1 && !check) {
 		fprintf(stderr, "usage: %s [--check]\n", progname);
 		return 2;
 	}
-	if (policy_load(getenv("KVGATE_CONFIG"), &p, &errors) != 0) {
-		for (size_t i = 0; i < errors.n; i++)
-			log_error("%s", errors.v[i]);
-		log_error("refusing to start: the policy has %zu problem%s", errors.n,
-		          errors.n == 1 ? "" : "s");
-		goto out;
-	}
-	g.policy = p;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("refusing to start: libcurl could not be initialised");
+		return 1;
+	}
+	w.path = getenv("KVGATE_CONFIG");
+	/* The file's identity before loading: a change during the load is then
+	 * noticed by the first reload check. */
+	if (w.path != NULL && stat(w.path, &w.st) != 0)
+		memset(&w.st, 0, sizeof(w.st));
+	if (gateway_open(&g, w.path, flags, check) != 0) {
+		log_error("refusing to start");
 		goto out;
 	}
-	if ((flags & GATEWAY_VAULT) || check) {
-		if (kv_client_new(p, &g.kv, err, sizeof(err)) != KV_OK) {
-			log_error("%s: refusing to start: %s", policy_path(p), err);
-			goto out;
-		}
-		secret = policy_identity(p)->client_secret;
-		if (secret == NULL)
-			secret = getenv("AZURE_CLIENT_SECRET");
-		if (pagetoken_key_init(p, secret, &g.paging, err, sizeof(err)) != 0) {
-			log_error("%s: refusing to start: %s", policy_path(p), err);
-			goto out;
-		}
-		if ((g.cache = cache_new(policy_cache(p)->ttl)) == NULL) {
-			log_error("refusing to start: out of memory");
-			goto out;
-		}
-		if (g.paging.ephemeral && !check)
-			log_warn("no [gateway] paging_key_file and no client secret: a nextLink "
-			         "works only in the process that issued it");
-	}
 	if (check) {
-		printf("%s: policy OK\n", policy_path(p));
+		printf("%s: policy OK\n", policy_path(g.policy));
 		status = 0;
 		goto out;
 	}
@@ -384,8 +523,10 @@ int gateway_main(int argc, char **argv, const char *progname, unsigned flags, un
 	}
 	if (FCGX_InitRequest(&req, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
 		goto out;
-	log_info("ready (policy %s)", policy_path(p));
+	clock_gettime(CLOCK_MONOTONIC, &w.checked);
+	log_info("ready (policy %s)", policy_path(g.policy));
 	while (!stopping && FCGX_Accept_r(&req) >= 0) {
+		maybe_reload(&g, &w, flags);
 		handle(&g, req.envp, req.out, kinds, handler);
 		FCGX_Finish_r(&req);
 	}
@@ -394,11 +535,7 @@ int gateway_main(int argc, char **argv, const char *progname, unsigned flags, un
 		log_info("stopping on SIGTERM");
 	status = 0;
 out:
-	cache_free(g.cache);
-	kv_client_free(g.kv);
-	pagetoken_key_free(&g.paging);
-	policy_free(p);
-	strlist_free(&errors);
+	gateway_close(&g);
 	curl_global_cleanup();
 	return status;
 }
