@@ -15,6 +15,7 @@
 
 #include <curl/curl.h>
 
+#include "cors.h"
 #include "http.h"
 #include "identity.h"
 #include "log.h"
@@ -30,6 +31,18 @@ static void print_list(const char *label, const struct strlist *l, const char *n
 	for (size_t i = 0; i < l->n; i++)
 		printf("%s%s", i ? ", " : "", l->v[i]);
 	putchar('\n');
+}
+
+/* One set of [secrets] rules, in words. */
+static void print_secrets(const struct policy_secrets *s, const char *label)
+{
+	print_list(label, &s->allow, "none");
+	print_list("  except", &s->deny, "nothing");
+	print_list("  tagged", &s->require_tags, "any tags");
+	printf("  %-18s%s; %s; %s; %s\n", "  can", s->allow_list ? "list" : "not list (empty list)",
+	       s->allow_versions ? "read versions" : "latest version only",
+	       s->hide_disabled ? "disabled hidden" : "disabled listed",
+	       s->serve_expired ? "served outside nbf/exp" : "not served outside nbf/exp");
 }
 
 /* The identity, described without a network call. */
@@ -61,7 +74,8 @@ static int describe(const struct policy *p)
 	const struct policy_gateway *gw = policy_gateway(p);
 	const struct policy_vault *v = policy_vault(p);
 	const struct policy_cors *c = policy_cors(p);
-	const struct policy_secrets *s = policy_secrets(p);
+	const struct policy_secrets *s = policy_secrets(p), *o;
+	const char *origin;
 	int warnings = 0;
 
 	printf("%s: policy OK\n\n", policy_path(p));
@@ -79,8 +93,19 @@ static int describe(const struct policy *p)
 	print_list("request headers", &c->allowed_headers, "none beyond the CORS-safelisted");
 	print_list("exposed headers", &c->expose_headers, "none beyond the CORS-safelisted");
 	printf("  %-18s%ld s\n", "preflight cache", c->max_age);
-	print_list("secrets shown", &s->allow, "none");
-	print_list("  except", &s->deny, "nothing");
+	printf("  %-18s%s\n", "private network",
+	       c->allow_private_network ? "answered (Access-Control-Allow-Private-Network)"
+	                                : "not answered");
+	printf("  %-18s%s\n", "other origins",
+	       c->terminate_unmatched ? "refused with 403"
+	                              : "served without CORS headers (browsers cannot read)");
+	print_secrets(s, "secrets shown");
+	for (size_t i = 0; (o = policy_origin_secrets(p, i, &origin)) != NULL; i++) {
+		printf("  %-18s%s\n", "for Origin", origin);
+		print_secrets(o, "  secrets shown");
+	}
+	printf("  %-18s%s\n", "secret ids",
+	       s->expose_vault_url ? "at the vault's host (expose_vault_url)" : "at the gateway");
 	printf("  %-18s%ld s, per process\n", "secret cache", policy_cache(p)->ttl);
 	putchar('\n');
 
@@ -95,6 +120,16 @@ static int describe(const struct policy *p)
 		printf("warning: [cors] allowed_origins = *: any web page can read what the "
 		       "gateway exposes\n");
 		warnings++;
+	}
+	for (size_t i = 0; i < c->allowed_origins.n; i++) {
+		if (strchr(c->allowed_origins.v[i], '*') != NULL &&
+		    cors_pattern_broad(c->allowed_origins.v[i])) {
+			printf(
+			    "warning: [cors] allowed_origins: %s matches nearly everything (anyone "
+			    "can host a page there)\n",
+			    c->allowed_origins.v[i]);
+			warnings++;
+		}
 	}
 	if (strncmp(v->url, "http://", 7) == 0) {
 		printf("warning: [vault] url is plain http:// (allowed to loopback only): fine "

@@ -94,3 +94,11 @@ test('make check-config CONFIG= runs the checker', () => {
 	assert.equal(r.status, 0, r.stdout + r.stderr);
 	assert.match(r.stdout, /policy OK/);
 });
+
+test('a pattern that matches nearly everything is warned about, and the CORS mode is described', () => {
+	const r = check('broad', { cors: { allowed_origins: 'https://*.azurewebsites.net', terminate_unmatched: 'false' } });
+	assert.equal(r.status, 0, r.out);
+	assert.match(r.stdout, /warning: \[cors\] allowed_origins: https:\/\/\*\.azurewebsites\.net matches nearly everything/);
+	assert.match(r.stdout, /other origins\s+served without CORS headers/);
+	assert.match(r.stdout, /private network\s+not answered/);
+});
