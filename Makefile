@@ -8,6 +8,7 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 PORT     ?= 8080
 CONFIG   ?=
+SERVER   ?= lighttpd
 SANITIZE ?=
 
 CC       ?= cc
@@ -87,13 +88,64 @@ run:
 	@scripts/run.sh $(PORT)
 
 serve:
-	@scripts/deps.sh
+	@scripts/deps.sh $(if $(filter apache,$(SERVER)),--apache)
 	@$(MAKE) --no-print-directory all
-	@scripts/serve.sh "$(CONFIG)" $(PORT)
+	@scripts/serve.sh "$(CONFIG)" $(PORT) $(SERVER)
 
 # Validate a policy INI, like `nginx -t`: every problem, or the policy in words.
 check-config: cgi-bin/kvgate-check
 	@cgi-bin/kvgate-check $(CONFIG)
+
+# `make install PREFIX=/usr/local DESTDIR=`: the programs under
+# $(PREFIX)/lib/kvgate, kvgate-check under $(PREFIX)/bin, the SPA and the web
+# server snippets under $(PREFIX)/share/kvgate, and a sample policy as
+# $(SYSCONFDIR)/kvgate/kvgate.ini (mode 0640, group www-data when it exists)
+# unless one is there already: an existing policy is never touched. The
+# installed Apache snippet's defaults point at these places. The dev vault is
+# not installed. `make uninstall` removes exactly these files; it keeps the
+# policy unless it is still the unedited sample.
+SYSCONFDIR ?= /etc
+BINDIR     := $(DESTDIR)$(PREFIX)/bin
+LIBEXECDIR := $(DESTDIR)$(PREFIX)/lib/kvgate
+SHAREDIR   := $(DESTDIR)$(PREFIX)/share/kvgate
+ETCDIR     := $(DESTDIR)$(SYSCONFDIR)/kvgate
+WWW_FILES  := $(sort $(wildcard www/*))
+FCGI_PROGS := $(filter %.fcgi,$(PROGS))
+
+install: all
+	install -d -m 0755 $(BINDIR) $(LIBEXECDIR) $(SHAREDIR)/www $(SHAREDIR)/apache $(SHAREDIR)/lighttpd
+	install -m 0755 $(FCGI_PROGS) $(LIBEXECDIR)/
+	install -m 0755 cgi-bin/kvgate-check $(BINDIR)/
+	install -m 0644 $(WWW_FILES) $(SHAREDIR)/www/
+	sed -e 's#/usr/local/lib/kvgate#$(PREFIX)/lib/kvgate#' \
+	    -e 's#/usr/local/share/kvgate#$(PREFIX)/share/kvgate#' \
+	    -e 's#/etc/kvgate/kvgate.ini#$(SYSCONFDIR)/kvgate/kvgate.ini#' \
+	    etc/apache/kvgate.conf >$(SHAREDIR)/apache/kvgate.conf
+	chmod 0644 $(SHAREDIR)/apache/kvgate.conf
+	install -m 0644 etc/lighttpd/kvgate.conf $(SHAREDIR)/lighttpd/kvgate.conf
+	install -m 0644 etc/kvgate.ini $(SHAREDIR)/kvgate.ini.sample
+	install -d -m 0755 $(ETCDIR)
+	@if [ -e $(ETCDIR)/kvgate.ini ]; then \
+		echo "install: keeping the existing $(ETCDIR)/kvgate.ini (the sample is $(PREFIX)/share/kvgate/kvgate.ini.sample)"; \
+	else \
+		group=; \
+		if [ "$$(id -u)" = 0 ] && getent group www-data >/dev/null; then group="-g www-data"; fi; \
+		echo "install -m 0640 $$group etc/kvgate.ini $(ETCDIR)/kvgate.ini"; \
+		install -m 0640 $$group etc/kvgate.ini $(ETCDIR)/kvgate.ini; \
+	fi
+
+uninstall:
+	rm -f $(addprefix $(LIBEXECDIR)/,$(notdir $(FCGI_PROGS))) $(BINDIR)/kvgate-check
+	rm -f $(addprefix $(SHAREDIR)/www/,$(notdir $(WWW_FILES)))
+	rm -f $(SHAREDIR)/apache/kvgate.conf $(SHAREDIR)/lighttpd/kvgate.conf $(SHAREDIR)/kvgate.ini.sample
+	@if [ -f $(ETCDIR)/kvgate.ini ] && cmp -s etc/kvgate.ini $(ETCDIR)/kvgate.ini; then \
+		echo "rm -f $(ETCDIR)/kvgate.ini"; rm -f $(ETCDIR)/kvgate.ini; \
+	elif [ -e $(ETCDIR)/kvgate.ini ]; then \
+		echo "uninstall: keeping $(ETCDIR)/kvgate.ini (edited since install)"; \
+	fi
+	@for d in $(SHAREDIR)/www $(SHAREDIR)/apache $(SHAREDIR)/lighttpd $(SHAREDIR) $(LIBEXECDIR) $(ETCDIR); do \
+		rmdir $$d 2>/dev/null || true; \
+	done
 
 format:
 	clang-format -i lib/*.c lib/*.h cgi-bin/*.c tests/unit/*.c tests/unit/*.h

@@ -3,6 +3,10 @@
 #
 #   scripts/deps.sh          build + run: compiler, libraries, lighttpd, openssl, node
 #   scripts/deps.sh --test   the same, plus what the test suite uses
+#                            (Apache with mod_fcgid and mod_cgid: the suite
+#                            runs against both web servers)
+#   scripts/deps.sh --apache the build + run set, plus Apache with mod_fcgid
+#                            (`make serve SERVER=apache`)
 #
 # Debian packages come from the release the machine runs (Debian 12,
 # bookworm): apt pins them to that release's versions, security updates
@@ -11,9 +15,10 @@ set -eu
 
 want="gcc make pkg-config libc6-dev libfcgi-dev libcurl4-openssl-dev libjson-c-dev
 libiniparser-dev libssl-dev lighttpd openssl ca-certificates nodejs curl"
-if [ "${1:-}" = "--test" ]; then
-	want="$want"
-fi
+case "${1:-}" in
+--test) want="$want apache2 libapache2-mod-fcgid" ;;
+--apache) want="$want apache2 libapache2-mod-fcgid" ;;
+esac
 
 missing=""
 for p in $want; do
@@ -43,6 +48,13 @@ if [ -n "$missing" ]; then
 	*" lighttpd "*)
 		$sudo systemctl disable --now lighttpd >/dev/null 2>&1 ||
 			$sudo service lighttpd stop >/dev/null 2>&1 || true
+		;;
+	esac
+	# Likewise Apache's (port 80); kvgate runs its own user-level instances.
+	case " $missing " in
+	*" apache2 "*)
+		$sudo systemctl disable --now apache2 >/dev/null 2>&1 ||
+			$sudo service apache2 stop >/dev/null 2>&1 || true
 		;;
 	esac
 fi

@@ -11,6 +11,10 @@ mkdir -p "$root/build"
 : >"$log"
 pass=0
 fail=0
+# The web servers the integration suite runs against (KVGATE_TEST_SERVERS
+# narrows it, e.g. to "lighttpd" while working on one).
+servers=${KVGATE_TEST_SERVERS:-lighttpd apache}
+started=$(date +%s)
 
 # Run one suite, echo its output, add its counts. A suite that exits non-zero
 # without reporting a failing test counts as one failure of its own.
@@ -38,10 +42,25 @@ done
 for dir in tests/devvault tests/integration tests/browser tests/sdk; do
 	files=$(ls "$root/$dir"/*.test.js 2>/dev/null || true)
 	[ -n "$files" ] || continue
-	for f in $files; do
-		suite "$dir/$(basename "$f")" node --test --test-reporter=tap "$f"
+	for file in $files; do
+		# An integration file that starts a web server (through stack.js)
+		# runs once per server: the suite must pass behind lighttpd and Apache.
+		# (suite() uses $f and $p itself.)
+		if [ "$dir" = tests/integration ] && grep -q 'startStack\|startGateway\|S\.SERVER' "$file"; then
+			for server in $servers; do
+				suite "$server: $dir/$(basename "$file")" env KVGATE_TEST_SERVER="$server" node --test --test-reporter=tap "$file"
+			done
+		else
+			suite "$dir/$(basename "$file")" node --test --test-reporter=tap "$file"
+		fi
 	done
 done
 
+# Shell tests print TAP too (make install / uninstall).
+for f in $(ls "$root"/tests/*.test.sh 2>/dev/null || true); do
+	suite "tests/$(basename "$f")" sh "$f"
+done
+
+echo "# suite took $(($(date +%s) - started)) s" | tee -a "$log"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

@@ -37,12 +37,22 @@ async function expect400(p, { origin = S.ALLOWED, method = 'GET' } = {}) {
 // Encoded control bytes: lighttpd's url-ctrls-reject may refuse them itself.
 async function expectLenient400(t, p) {
 	const res = await S.noUpstream(vault, () => gw.get(p, { headers: { Origin: S.ALLOWED } }), `GET ${p}`);
+	if (gw.server === 'apache' && p.split('?')[0].includes('%00')) {
+		// Apache decodes the path before any handler runs and refuses an
+		// encoded NUL itself with 404 (ap_unescape_url): its own HTML page,
+		// no Access-Control-* header, the programs never see the request.
+		assert.equal(res.status, 404, `Apache's own 404 for %00 in the path\n${S.show(res)}`);
+		assert.ok(!(res.json && res.json.error), `not the programs' envelope\n${S.show(res)}`);
+		S.assertNoCors(res);
+		t.diagnostic(`refused by apache before the program (404, no Key Vault envelope): ${p}`);
+		return;
+	}
 	assert.equal(res.status, 400, S.show(res));
 	if (res.json && res.json.error) {
 		S.assertError(res, 400, 'BadParameter');
 		S.assertCorsActual(res, S.ALLOWED);
 	} else {
-		t.diagnostic(`refused by lighttpd before the program (no Key Vault envelope): ${p}`);
+		t.diagnostic(`refused by ${gw.server} before the program (no Key Vault envelope): ${p}`);
 	}
 }
 
@@ -56,7 +66,7 @@ async function expectRaw400(t, target, extraHeaders = '') {
 		S.assertCommonHeaders(res);
 		S.assertCorsActual(res, S.ALLOWED);
 	} else {
-		t.diagnostic(`refused by lighttpd before the program (no Key Vault envelope): ${S.redact(res.raw.split('\r\n')[0])}`);
+		t.diagnostic(`refused by ${gw.server} before the program (no Key Vault envelope): ${S.redact(res.raw.split('\r\n')[0])}`);
 	}
 	return res;
 }
@@ -310,7 +320,7 @@ test('a bad request from a disallowed origin is still refused (403 or 400), neve
 	S.assertCommonHeaders(res);
 });
 
-test('SIGTERM to lighttpd leaves no kvgate program running', async () => {
+test(`SIGTERM to ${S.SERVER} leaves no kvgate program running`, async () => {
 	const r = await gw.stop();
 	assert.deepEqual(r.leftover, [], 'no kvgate program left running');
 });
