@@ -1,24 +1,29 @@
 /*
  * get-secret.fcgi: GET {base}/secrets/{name}[/{version}], the latest or one
  * version of a secret, as Key Vault's SecretBundle with its ids pointing at
- * the gateway. Answers are reused for [cache] ttl seconds.
+ * the gateway. Answers are reused for [cache] ttl seconds; the cache holds
+ * the vault's answers, shared by every origin, and the policy is applied
+ * to each answer as it is given.
  */
 #include <stdio.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
+#include "exposure.h"
 #include "gateway.h"
 #include "log.h"
 #include "shape.h"
 
 static void get_secret(struct gateway *g, const struct gateway_request *req, struct response *r)
 {
+	const struct policy_secrets *s = policy_secrets_for(g->policy, req->origin);
 	struct json_object *bundle = NULL;
 	struct kv_error e = {.err = KV_OK, .retry_after = -1};
 
-	/* A denied name answers exactly like a missing one, before any
-	 * upstream call: a caller cannot tell them apart. */
-	if (!policy_secret_visible(g->policy, req->route.name)) {
+	/* A denied name or version answers exactly like a missing one,
+	 * before any upstream call: a caller cannot tell them apart. */
+	if (!exposure_route_allowed(s, &req->route)) {
 		e.err = KV_ENOTFOUND;
 		gateway_kv_error(r, &e, req->route.name);
 		return;
@@ -32,7 +37,12 @@ static void get_secret(struct gateway *g, const struct gateway_request *req, str
 		}
 		cache_put(g->cache, req->route.name, req->route.version, bundle);
 	}
-	if (shape_bundle(bundle, req->self_origin) != 0) {
+	/* Tags, enabled and the nbf/exp window, judged now: a cached bundle
+	 * may have expired since it was fetched. */
+	if (!exposure_bundle_servable(s, bundle, time(NULL))) {
+		e.err = KV_ENOTFOUND;
+		gateway_kv_error(r, &e, req->route.name);
+	} else if (shape_bundle(bundle, s->expose_vault_url ? NULL : req->self_origin) != 0) {
 		e.err = KV_EPROTO;
 		e.status = 200;
 		snprintf(e.message, sizeof(e.message),

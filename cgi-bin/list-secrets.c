@@ -7,24 +7,29 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
+#include "exposure.h"
 #include "gateway.h"
 #include "log.h"
 #include "shape.h"
 
 static void list_secrets(struct gateway *g, const struct gateway_request *req, struct response *r)
 {
+	const struct policy_secrets *s = policy_secrets_for(g->policy, req->origin);
 	const char *name = req->route.kind == ROUTE_VERSIONS ? req->route.name : NULL;
 	struct json_object *page = NULL, *link;
 	char scope[ROUTE_NAME_MAX + 16];
 	char *next = NULL;
 	struct kv_error e = {.err = KV_OK, .retry_after = -1};
 
-	if (name != NULL && !policy_secret_visible(g->policy, name)) {
+	/* The versions of a hidden name, or any versions when the policy
+	 * allows none, answer like those of a missing secret. */
+	if (!exposure_route_allowed(s, &req->route)) {
 		e.err = KV_ENOTFOUND;
-		gateway_kv_error(r, &e, name);
+		gateway_kv_error(r, &e, name ? name : "");
 		return;
 	}
 	if (req->route.skiptoken[0] != '\0') {
@@ -35,6 +40,16 @@ static void list_secrets(struct gateway *g, const struct gateway_request *req, s
 			response_error(r, 400, "BadParameter", "The paging token is not valid.");
 			goto out;
 		}
+	}
+	/* allow_list = false: the list of an empty vault, without asking the
+	 * vault (a paging token is still checked, as it would be). */
+	if (name == NULL && !exposure_list_allowed(s)) {
+		page = json_tokener_parse("{\"value\":[],\"nextLink\":null}");
+		if (page == NULL)
+			response_error(r, 500, "InternalError", "The gateway ran out of memory.");
+		else
+			response_json(r, 200, page);
+		goto out;
 	}
 	if (kv_list(g->kv, name, req->route.maxresults, next, &page, &e) != KV_OK) {
 		gateway_kv_error(r, &e, name ? name : "");
@@ -54,7 +69,8 @@ static void list_secrets(struct gateway *g, const struct gateway_request *req, s
 		gateway_kv_error(r, &e, name ? name : "");
 		goto out;
 	}
-	if (shape_list(page, g->policy, req->self_origin, &req->route, &g->paging) != 0) {
+	if (shape_list(page, g->policy, s, req->self_origin, &req->route, &g->paging, time(NULL)) !=
+	    0) {
 		e.err = KV_EPROTO;
 		e.status = 200;
 		snprintf(e.message, sizeof(e.message),

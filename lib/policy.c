@@ -53,6 +53,15 @@
 #define POLICY_BASE_PATH_MAX 128 /* bytes in base_path */
 #define POLICY_URL_MAX 512       /* bytes in an endpoint URL */
 #define POLICY_SHOW_MAX 64       /* bytes of a bad value quoted in a message */
+#define POLICY_ORIGINS_MAX 32    /* [origin "…"] sections */
+#define POLICY_TAG_NAME_MAX 512  /* Key Vault's caps on a tag's name and value */
+#define POLICY_TAG_VALUE_MAX 256
+
+/* One [origin "…"] section: the origin, and its [secrets] rules. */
+struct policy_origin {
+	char *origin;
+	struct policy_secrets secrets;
+};
 
 struct policy {
 	char *path; /* as given to policy_load() */
@@ -62,6 +71,8 @@ struct policy {
 	struct policy_cors cors;
 	struct policy_secrets secrets;
 	struct policy_cache cache;
+	struct policy_origin *origins; /* [origin "…"] sections, in file order */
+	size_t norigins;
 };
 
 enum key_type {
@@ -95,6 +106,7 @@ struct key {
 	const char *def;          /* the documented value, as written in the file; NULL: none */
 	const char *example;      /* what messages suggest when not def (NULL: def) */
 	bool optional;            /* may be left out, and then takes def (never NULL) */
+	bool per_origin;          /* a [secrets] key an [origin "…"] section may set */
 	size_t off;               /* where the value lives in struct policy */
 	check_fn check;           /* KEY_STRING value, KEY_LIST item */
 	const char *const *names; /* KEY_ENUM values, in enum order, NULL-terminated */
@@ -108,6 +120,7 @@ static const char *check_origin_item(const char *s);
 static const char *check_method(const char *s);
 static const char *check_header(const char *s);
 static const char *check_glob(const char *s);
+static const char *check_tag(const char *s);
 static const char *check_endpoint(const char *s);
 
 /* Tables are laid out by hand: they read best as tables. */
@@ -197,9 +210,21 @@ static const struct key keys[] = {
 	 .optional = true, .off = OFF(cors.terminate_unmatched)},
 
 	{.section = "secrets", .name = "allow", .type = KEY_LIST, .def = "*", .example = "spa-*",
-	 .off = OFF(secrets.allow), .check = check_glob},
+	 .off = OFF(secrets.allow), .check = check_glob, .per_origin = true},
 	{.section = "secrets", .name = "deny", .type = KEY_LIST, .def = "", .off = OFF(secrets.deny),
-	 .check = check_glob},
+	 .check = check_glob, .per_origin = true},
+	{.section = "secrets", .name = "require_tags", .type = KEY_LIST, .def = "", .optional = true,
+	 .off = OFF(secrets.require_tags), .check = check_tag, .per_origin = true},
+	{.section = "secrets", .name = "allow_versions", .type = KEY_BOOL, .def = "false",
+	 .optional = true, .off = OFF(secrets.allow_versions), .per_origin = true},
+	{.section = "secrets", .name = "allow_list", .type = KEY_BOOL, .def = "true",
+	 .optional = true, .off = OFF(secrets.allow_list), .per_origin = true},
+	{.section = "secrets", .name = "hide_disabled", .type = KEY_BOOL, .def = "true",
+	 .optional = true, .off = OFF(secrets.hide_disabled), .per_origin = true},
+	{.section = "secrets", .name = "serve_expired", .type = KEY_BOOL, .def = "false",
+	 .optional = true, .off = OFF(secrets.serve_expired), .per_origin = true},
+	{.section = "secrets", .name = "expose_vault_url", .type = KEY_BOOL, .def = "false",
+	 .optional = true, .off = OFF(secrets.expose_vault_url)},
 
 	{.section = "cache", .name = "ttl", .type = KEY_INT, .min = 0, .max = 86400, .def = "60",
 	 .off = OFF(cache.ttl)},
@@ -224,6 +249,19 @@ struct load {
 	int section_line[NSECTIONS]; /* line of each known header, 0 when absent */
 	int key_line[NKEYS];         /* line of each known key, 0 when absent */
 	struct strlist ini_errors;   /* what iniparser said, via ini_error() */
+
+	/* [origin "…"] sections, in file order, and the current one (-1:
+	 * none). Their keys are [secrets] keys, so key_line is by table
+	 * index too. */
+	struct load_origin {
+		char *origin;  /* the origin, as written (valid) */
+		char *label;   /* origin "…", for messages */
+		char *ininame; /* the section's name as iniparser keys it */
+		int line;
+		int key_line[NKEYS];
+	} origins[POLICY_ORIGINS_MAX];
+	size_t norigins;
+	int origin;
 };
 
 /*
@@ -554,6 +592,25 @@ static const char *check_glob(const char *s)
 }
 
 /*
+ * A require_tags item: "name=value", split at the first '='. The name is
+ * not empty; the value may be (a tag whose value is ""). Both are compared
+ * byte for byte with the secret's tags, and are at most as long as Key
+ * Vault allows (512 and 256 characters), so a longer one could never match.
+ */
+static const char *check_tag(const char *s)
+{
+	const char *eq = strchr(s, '=');
+
+	if (eq == NULL || eq == s)
+		return "is not name=value (a tag's name, '=', the value it must have)";
+	if (eq - s > POLICY_TAG_NAME_MAX)
+		return "has a tag name longer than 512 characters";
+	if (strlen(eq + 1) > POLICY_TAG_VALUE_MAX)
+		return "has a tag value longer than 256 characters";
+	return NULL;
+}
+
+/*
  * managed_identity_endpoint: "" or the absolute URL of a token endpoint, path
  * included (App Service's is http://localhost:PORT/msi/token). Plain http is
  * what these endpoints speak, and it is accepted only where the token cannot
@@ -855,24 +912,25 @@ static bool load_path(struct load *ld, const struct key *k, const char *v, const
 /* A list key: split, cap at POLICY_LIST_MAX items, check every item. The
  * list keeps its items even when some are refused, so rules between keys
  * still see them (policy_free() releases it either way). */
-static bool load_list(struct load *ld, const struct key *k, const char *v, struct strlist *l)
+static bool load_list(struct load *ld, const struct key *k, const char *section, const char *v,
+                      struct strlist *l)
 {
 	char sh[SHOW_SIZE];
 	const char *why;
 	bool ok = true;
 
 	if (strlist_parse(v, l) == -1) {
-		key_error(ld, k->section, k->name, "out of memory");
+		key_error(ld, section, k->name, "out of memory");
 		return false;
 	}
 	if (l->n > POLICY_LIST_MAX) {
-		key_error(ld, k->section, k->name, "has %zu items; at most %d are allowed", l->n,
+		key_error(ld, section, k->name, "has %zu items; at most %d are allowed", l->n,
 		          POLICY_LIST_MAX);
 		return false;
 	}
 	for (size_t i = 0; i < l->n; i++) {
 		if ((why = k->check(l->v[i])) != NULL) {
-			key_error(ld, k->section, k->name, "\"%s\" %s", show(sh, l->v[i]), why);
+			key_error(ld, section, k->name, "\"%s\" %s", show(sh, l->v[i]), why);
 			ok = false;
 		}
 	}
@@ -895,11 +953,13 @@ static bool empty_allowed(const struct key *k)
 
 /*
  * Parse v, the value of key k (from the file, or an optional key's
- * default), into the policy. Reports and returns false when v is refused.
+ * default), into f, where the value lives. section is the section to name
+ * in messages ([origin "…"] sections hold [secrets] keys). Reports and
+ * returns false when v is refused.
  */
-static bool load_value(struct load *ld, const struct key *k, const char *v)
+static bool load_value(struct load *ld, const struct key *k, const char *section, const char *v,
+                       void *f)
 {
-	void *f = field(ld->p, k);
 	char sh[SHOW_SIZE], *norm;
 	const char *why;
 	long n;
@@ -907,10 +967,10 @@ static bool load_value(struct load *ld, const struct key *k, const char *v)
 
 	if (*v == '\0' && !empty_allowed(k)) {
 		if (k->optional)
-			key_error(ld, k->section, k->name,
+			key_error(ld, section, k->name,
 			          "is empty; remove the line to use the default (%s)", k->def);
 		else
-			key_error(ld, k->section, k->name,
+			key_error(ld, section, k->name,
 			          "is empty; give it a value, as in `%s = %s`", k->name,
 			          suggestion(k));
 		return false;
@@ -918,20 +978,20 @@ static bool load_value(struct load *ld, const struct key *k, const char *v)
 	switch (k->type) {
 	case KEY_STRING:
 		if (*v != '\0' && (why = k->check(v)) != NULL) {
-			key_error(ld, k->section, k->name, "\"%s\" %s", show(sh, v), why);
+			key_error(ld, section, k->name, "\"%s\" %s", show(sh, v), why);
 			return false;
 		}
 		return store(ld, k, f, v);
 	case KEY_URL:
 		if ((why = url_check(v, &norm)) != NULL) {
-			key_error(ld, k->section, k->name, "\"%s\" %s", show(sh, v), why);
+			key_error(ld, section, k->name, "\"%s\" %s", show(sh, v), why);
 			return false;
 		}
 		*(const char **)f = norm;
 		return true;
 	case KEY_ORIGIN:
 		if (*v != '\0' && (why = origin_why(v, false)) != NULL) {
-			key_error(ld, k->section, k->name, "\"%s\" %s", show(sh, v), why);
+			key_error(ld, section, k->name, "\"%s\" %s", show(sh, v), why);
 			return false;
 		}
 		return store(ld, k, f, v);
@@ -940,7 +1000,7 @@ static bool load_value(struct load *ld, const struct key *k, const char *v)
 		return load_path(ld, k, v, (const char **)f);
 	case KEY_INT:
 		if (!parse_long(v, &n) || n < k->min || n > k->max) {
-			key_error(ld, k->section, k->name, "\"%s\" is not an integer in %ld-%ld",
+			key_error(ld, section, k->name, "\"%s\" is not an integer in %ld-%ld",
 			          show(sh, v), k->min, k->max);
 			return false;
 		}
@@ -948,7 +1008,7 @@ static bool load_value(struct load *ld, const struct key *k, const char *v)
 		return true;
 	case KEY_BOOL:
 		if (!parse_bool(v, &b)) {
-			key_error(ld, k->section, k->name,
+			key_error(ld, section, k->name,
 			          "\"%s\" is not a boolean: true or false (or yes/no, on/off)",
 			          show(sh, v));
 			return false;
@@ -972,13 +1032,13 @@ static bool load_value(struct load *ld, const struct key *k, const char *v)
 				free(all);
 				all = next;
 			}
-			key_error(ld, k->section, k->name, "\"%s\" is not one of %s", show(sh, v),
+			key_error(ld, section, k->name, "\"%s\" is not one of %s", show(sh, v),
 			          all ? all : "the allowed values");
 			free(all);
 		}
 		return false;
 	case KEY_LIST:
-		return load_list(ld, k, v, (struct strlist *)f);
+		return load_list(ld, k, section, v, (struct strlist *)f);
 	}
 	return false;
 }
@@ -1088,6 +1148,66 @@ static char *section_keys(const char *section)
 	return all;
 }
 
+/*
+ * An [origin "…"] header, whose trimmed name is name (the word origin, in
+ * any case, then blanks and a double-quoted serialized origin). iniparser
+ * keeps such a name as written, lower-cased, quotes and all; its keys are
+ * found under that name. The origin itself is checked as written: it must
+ * be what a browser sends in Origin, since requests match it byte for byte.
+ */
+static void scan_origin_section(struct load *ld, char *name, int line)
+{
+	struct load_origin *o;
+	char sh[SHOW_SIZE], *q, *end;
+	const char *why;
+
+	for (q = name + 6; is_blank(*q); q++)
+		;
+	if (*q != '"' || (end = strchr(q + 1, '"')) == NULL || end[1] != '\0' || end == q + 1) {
+		file_error(ld,
+		           "line %d: \"[%s]\" is not a valid origin section header; write "
+		           "[origin \"https://app.example.com\"]",
+		           line, show(sh, name));
+		return;
+	}
+	*end = '\0';
+	q++;
+	if ((why = origin_why(q, false)) != NULL) {
+		file_error(ld, "[origin \"%s\"]: \"%s\" %s (line %d)", show(sh, q), show(sh, q),
+		           why, line);
+		return;
+	}
+	for (size_t i = 0; i < ld->norigins; i++) {
+		if (strcmp(ld->origins[i].origin, q) == 0) {
+			file_error(ld,
+			           "[%s]: the section appears twice (lines %d and %d); iniparser "
+			           "would merge them, so write each section once",
+			           ld->origins[i].label, ld->origins[i].line, line);
+			return;
+		}
+	}
+	if (ld->norigins == POLICY_ORIGINS_MAX) {
+		file_error(ld, "line %d: more than %d [origin \"…\"] sections", line,
+		           POLICY_ORIGINS_MAX);
+		return;
+	}
+	o = &ld->origins[ld->norigins];
+	*end = '"';
+	o->ininame = strdup(name);
+	*end = '\0';
+	o->origin = strdup(q);
+	if (o->ininame == NULL || o->origin == NULL ||
+	    asprintf(&o->label, "origin \"%s\"", q) == -1) {
+		o->label = NULL;
+		file_error(ld, "out of memory");
+		return;
+	}
+	lower(o->ininame);
+	o->line = line;
+	ld->origin = (int)ld->norigins++;
+	ld->section_skip = false;
+}
+
 /* A "[name]" line (l is trimmed, len > 0, l[0] == '['). */
 static void scan_section(struct load *ld, char *l, size_t len, int line)
 {
@@ -1096,6 +1216,7 @@ static void scan_section(struct load *ld, char *l, size_t len, int line)
 	int i;
 
 	ld->section = -1;
+	ld->origin = -1;
 	ld->section_skip = true;
 	if (l[len - 1] != ']') {
 		file_error(ld,
@@ -1106,6 +1227,11 @@ static void scan_section(struct load *ld, char *l, size_t len, int line)
 	}
 	n = len - 2;
 	name = trim(l + 1, &n);
+	if (strncasecmp(name, "origin", 6) == 0 &&
+	    (name[6] == '\0' || is_blank(name[6]) || name[6] == '"')) {
+		scan_origin_section(ld, name, line);
+		return;
+	}
 	if (!name_valid(name)) {
 		file_error(ld, "line %d: \"[%s]\" is not a valid section header", line,
 		           show(sh, name));
@@ -1128,6 +1254,51 @@ static void scan_section(struct load *ld, char *l, size_t len, int line)
 		           name, ld->section_line[i], line);
 	else
 		ld->section_line[i] = line;
+}
+
+/* The keys an [origin "…"] section may set, "a, b, c". Returns a new
+ * string or NULL. */
+static char *origin_keys(void)
+{
+	char *all = NULL, *next;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (!keys[i].per_origin)
+			continue;
+		if (asprintf(&next, "%s%s%s", all ? all : "", all ? ", " : "", keys[i].name) == -1)
+			break;
+		free(all);
+		all = next;
+	}
+	return all;
+}
+
+/* A "key = value" line in the [origin "…"] section o: key (lower-cased)
+ * must be one of the [secrets] keys an origin may override, set once. */
+static void scan_origin_key(struct load *ld, struct load_origin *o, const char *key,
+                            const char *value, int line)
+{
+	const char *why;
+	char *list;
+	int i = key_index("secrets", key);
+
+	if (i == -1 || !keys[i].per_origin) {
+		list = origin_keys();
+		key_error(ld, o->label, key,
+		          "unknown key (line %d); an [origin \"…\"] section has %s", line,
+		          list ? list : "[secrets] keys");
+		free(list);
+		return;
+	}
+	if (o->key_line[i] != 0) {
+		key_error(ld, o->label, key,
+		          "set twice (lines %d and %d); iniparser would silently use the last",
+		          o->key_line[i], line);
+		return;
+	}
+	o->key_line[i] = line;
+	if ((why = value_lex(value, NULL, 0)) != NULL)
+		key_error(ld, o->label, key, "the value on line %d %s", line, why);
 }
 
 /* A "key = value" line (l is trimmed, not empty, not a comment). */
@@ -1158,6 +1329,10 @@ static void scan_key(struct load *ld, char *l, int line)
 	lower(key);
 	if (ld->section_skip)
 		return; /* the header was reported; its keys would only add noise */
+	if (ld->origin >= 0) {
+		scan_origin_key(ld, &ld->origins[ld->origin], key, eq + 1, line);
+		return;
+	}
 	if (ld->section == -1) {
 		file_error(ld, "line %d: key \"%s\" comes before any [section] header", line, key);
 		return;
@@ -1231,6 +1406,7 @@ static void scan(struct load *ld, const char *text, size_t len)
 	int line = 0;
 
 	ld->section = -1;
+	ld->origin = -1;
 	while (s < end) {
 		nl = memchr(s, '\n', (size_t)(end - s));
 		line++;
@@ -1366,8 +1542,22 @@ static void check_cross(struct load *ld)
 	                                        "allowed_methods"};
 	const struct strlist *star_lists[] = {&c->allowed_headers, &c->expose_headers,
 	                                      &c->allowed_methods};
-	const char *env;
+	const char *env, *pub = ld->p->gateway.public_url;
 	char sh[SHOW_SIZE];
+
+	/* An [origin "…"] section for an origin no browser page could read
+	 * from is a mistake: its rules would never reach the SPA they were
+	 * written for (any other client can send any Origin anyway). */
+	if (!failed(ld, "cors", "allowed_origins") && !failed(ld, "gateway", "public_url"))
+		for (size_t i = 0; i < ld->norigins; i++)
+			if (!cors_origin_allowed(c, ld->origins[i].origin,
+			                         pub != NULL && *pub ? pub : NULL))
+				file_error(
+				    ld,
+				    "[%s]: the origin has overrides but is not in [cors] "
+				    "allowed_origins (nor the gateway's public_url) (line %d); "
+				    "add it there or remove the section",
+				    ld->origins[i].label, ld->origins[i].line);
 
 	/* Fetch standard: with credentials, `*` is not a wildcard in any
 	 * Access-Control-Allow-* header, so browsers would refuse the answer. */
@@ -1420,6 +1610,62 @@ static void check_cross(struct load *ld)
 	    ((env = getenv("AZURE_CLIENT_SECRET")) == NULL || *env == '\0'))
 		key_error(ld, "identity", "client_secret_file",
 		          "is required when method = client_secret (or set AZURE_CLIENT_SECRET)");
+}
+
+/*
+ * The [origin "…"] sections' rules: each [secrets] key the section sets is
+ * read from iniparser and checked like [secrets]' own, in messages naming
+ * the section; every other key takes [secrets]' value (lists copied).
+ */
+static void load_origins(struct load *ld)
+{
+	struct policy *p = ld->p;
+
+	if (ld->norigins == 0)
+		return;
+	if ((p->origins = calloc(ld->norigins, sizeof(*p->origins))) == NULL) {
+		file_error(ld, "out of memory");
+		return;
+	}
+	p->norigins = ld->norigins;
+	for (size_t o = 0; o < ld->norigins; o++) {
+		struct load_origin *lo = &ld->origins[o];
+		struct policy_origin *po = &p->origins[o];
+
+		if ((po->origin = strdup(lo->origin)) == NULL) {
+			file_error(ld, "out of memory");
+			return;
+		}
+		for (size_t i = 0; i < NKEYS; i++) {
+			const struct key *k = &keys[i];
+			void *dst = (char *)&po->secrets + (k->off - OFF(secrets));
+			const void *src = field(p, k);
+			char *ikey = NULL;
+			const char *v = NULL;
+
+			if (strcmp(k->section, "secrets") != 0)
+				continue;
+			if (lo->key_line[i] != 0) {
+				if (asprintf(&ikey, "%s:%s", lo->ininame, k->name) == -1) {
+					file_error(ld, "out of memory");
+					return;
+				}
+				v = iniparser_getstring(ld->dict, ikey, NULL);
+				free(ikey);
+			}
+			if (v != NULL) {
+				(void)load_value(ld, k, lo->label, v, dst);
+			} else if (k->type == KEY_LIST) {
+				const struct strlist *from = src;
+
+				for (size_t j = 0; j < from->n; j++)
+					if (strlist_add(dst, from->v[j]) != 0)
+						file_error(ld, "out of memory");
+			} else {
+				memcpy(dst, src, sizeof(bool));
+			}
+		}
+	}
 }
 
 /*
@@ -1504,11 +1750,12 @@ int policy_load(const char *path, struct policy **out, struct strlist *errors)
 			}
 			v = k->def;
 		}
-		if (!load_value(&ld, k, v))
+		if (!load_value(&ld, k, k->section, v, field(ld.p, k)))
 			ld.failed[i] = true;
 	}
 	ld.p->cors.any_origin = strlist_contains(&ld.p->cors.allowed_origins, "*");
 	ld.p->cors.any_header = strlist_contains(&ld.p->cors.allowed_headers, "*");
+	load_origins(&ld);
 	check_cross(&ld);
 
 done:
@@ -1520,6 +1767,11 @@ done:
 	if (ld.dict != NULL)
 		iniparser_freedict(ld.dict);
 	strlist_free(&ld.ini_errors);
+	for (size_t i = 0; i < ld.norigins; i++) {
+		free(ld.origins[i].origin);
+		free(ld.origins[i].label);
+		free(ld.origins[i].ininame);
+	}
 	free(ld.dir);
 	free(text);
 	return ld.count;
@@ -1552,6 +1804,14 @@ void policy_free(struct policy *p)
 			break;
 		}
 	}
+	for (size_t o = 0; o < p->norigins; o++) {
+		for (size_t i = 0; i < NKEYS; i++)
+			if (strcmp(keys[i].section, "secrets") == 0 && keys[i].type == KEY_LIST)
+				strlist_free((struct strlist *)((char *)&p->origins[o].secrets +
+				                                (keys[i].off - OFF(secrets))));
+		free(p->origins[o].origin);
+	}
+	free(p->origins);
 	if ((secret = (char *)p->identity.client_secret) != NULL) {
 		buf_wipe(secret, strlen(secret));
 		free(secret);
@@ -1595,11 +1855,23 @@ const struct policy_cache *policy_cache(const struct policy *p)
 	return &p->cache;
 }
 
-/* Visible: some allow pattern matches and no deny pattern does; glob_match()
- * ignores ASCII case, as Key Vault does for secret names. */
-bool policy_secret_visible(const struct policy *p, const char *name)
+/* An override applies to its origin exactly, byte for byte: the Origin
+ * header a browser sends is the serialized origin the section names. */
+const struct policy_secrets *policy_secrets_for(const struct policy *p, const char *origin)
 {
-	if (p == NULL || name == NULL)
-		return false;
-	return glob_match_any(&p->secrets.allow, name) && !glob_match_any(&p->secrets.deny, name);
+	if (origin != NULL)
+		for (size_t i = 0; i < p->norigins; i++)
+			if (strcmp(p->origins[i].origin, origin) == 0)
+				return &p->origins[i].secrets;
+	return &p->secrets;
+}
+
+const struct policy_secrets *policy_origin_secrets(const struct policy *p, size_t i,
+                                                   const char **origin)
+{
+	*origin = NULL;
+	if (i >= p->norigins)
+		return NULL;
+	*origin = p->origins[i].origin;
+	return &p->origins[i].secrets;
 }

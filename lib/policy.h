@@ -14,6 +14,7 @@
 #define KVGATE_POLICY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "strlist.h"
 
 enum identity_method {
@@ -67,9 +68,19 @@ struct policy_cors {
 	bool terminate_unmatched;   /* 403 a disallowed origin; false: serve, no CORS */
 };
 
+/*
+ * What callers may see (README: [secrets]). The policy holds one for
+ * [secrets] and one per [origin "…"] section; exposure.h applies them.
+ */
 struct policy_secrets {
-	struct strlist allow; /* glob patterns */
-	struct strlist deny;  /* glob patterns; deny wins over allow */
+	struct strlist allow;        /* glob patterns */
+	struct strlist deny;         /* glob patterns; deny wins over allow */
+	struct strlist require_tags; /* "key=value" items, each a tag required */
+	bool allow_versions;         /* GET {name}/{version} and {name}/versions */
+	bool allow_list;             /* GET {base}/secrets lists; false: always empty */
+	bool hide_disabled;          /* lists leave out disabled items */
+	bool serve_expired;          /* serve outside the nbf/exp window */
+	bool expose_vault_url;       /* ids keep the vault's host ([secrets] only) */
 };
 
 struct policy_cache {
@@ -101,9 +112,17 @@ const struct policy_cors *policy_cors(const struct policy *p);
 const struct policy_secrets *policy_secrets(const struct policy *p);
 const struct policy_cache *policy_cache(const struct policy *p);
 
-/* Whether a caller may see the secret called name: it matches [secrets]
- * allow and no pattern of [secrets] deny (matching ignores case, as Key
- * Vault's names do). */
-bool policy_secret_visible(const struct policy *p, const char *name);
+/*
+ * The secrets rules for a request whose Origin header is origin (NULL when
+ * it has none): those of the [origin "…"] section for exactly that origin,
+ * else those of [secrets]. Keys an [origin "…"] section leaves out hold
+ * [secrets]' values. Every visibility decision starts here (exposure.h).
+ */
+const struct policy_secrets *policy_secrets_for(const struct policy *p, const char *origin);
+
+/* The i-th [origin "…"] section, in file order: sets *origin to its origin
+ * and returns its rules, or returns NULL (and *origin NULL) past the last. */
+const struct policy_secrets *policy_origin_secrets(const struct policy *p, size_t i,
+                                                   const char **origin);
 
 #endif

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "exposure.h"
 #include "kv.h"
 #include "pagetoken.h"
 #include "shape.h"
@@ -67,7 +68,9 @@ static int set_string(struct json_object *obj, const char *key, const char *s)
 }
 
 /* Rewrite an item's or bundle's "id" to {origin}/secrets/{name}[/{version}]
- * and its "kid", if any, to the same origin. The name comes back in name. */
+ * and its "kid", if any, to the same origin; with origin NULL (the policy's
+ * expose_vault_url) both keep the vault's host, but are checked all the
+ * same. The name comes back in name. */
 static int rewrite_ids(struct json_object *obj, const char *origin, char *name)
 {
 	char version[ROUTE_VERSION_LEN + 1], out[1024];
@@ -78,6 +81,13 @@ static int rewrite_ids(struct json_object *obj, const char *origin, char *name)
 		return -1;
 	if (shape_parse_id(json_object_get_string(v), name, version) != 0)
 		return -1;
+	if (origin == NULL) {
+		if (json_object_object_get_ex(obj, "kid", &v) &&
+		    (!json_object_is_type(v, json_type_string) ||
+		     url_path(json_object_get_string(v)) == NULL))
+			json_object_object_del(obj, "kid");
+		return 0;
+	}
 	snprintf(out, sizeof(out), "%s/secrets/%s%s%s", origin, name, version[0] ? "/" : "",
 	         version);
 	if (set_string(obj, "id", out) != 0)
@@ -98,19 +108,6 @@ static int rewrite_ids(struct json_object *obj, const char *origin, char *name)
 		}
 	}
 	return 0;
-}
-
-/* Whether a list item is enabled. A disabled secret or version answers 404
- * like a missing one, so lists leave it out too: otherwise a caller could
- * tell "disabled" from "missing". */
-static bool item_enabled(struct json_object *it)
-{
-	struct json_object *attrs, *en;
-
-	if (!json_object_object_get_ex(it, "attributes", &attrs) ||
-	    !json_object_object_get_ex(attrs, "enabled", &en))
-		return true;
-	return !json_object_is_type(en, json_type_boolean) || json_object_get_boolean(en);
 }
 
 bool shape_list_empty(struct json_object *page)
@@ -148,8 +145,9 @@ void shape_scope(const struct route *r, char *scope, size_t len)
 			scope[i] = (char)(scope[i] + 32);
 }
 
-int shape_list(struct json_object *page, const struct policy *p, const char *origin,
-               const struct route *r, const struct pagetoken_key *key)
+int shape_list(struct json_object *page, const struct policy *p, const struct policy_secrets *s,
+               const char *origin, const struct route *r, const struct pagetoken_key *key,
+               time_t now)
 {
 	const struct policy_gateway *gw = policy_gateway(p);
 	struct json_object *value, *items, *next, *link;
@@ -169,9 +167,9 @@ int shape_list(struct json_object *page, const struct policy *p, const char *ori
 		struct json_object *it = json_object_array_get_idx(value, i);
 
 		if (!json_object_is_type(it, json_type_object) ||
-		    rewrite_ids(it, origin, name) != 0)
+		    rewrite_ids(it, s->expose_vault_url ? NULL : origin, name) != 0)
 			continue;
-		if (!policy_secret_visible(p, name) || !item_enabled(it))
+		if (!exposure_item_visible(s, name, it, now))
 			continue;
 		if (r->kind == ROUTE_VERSIONS && strcasecmp(name, r->name) != 0)
 			continue;

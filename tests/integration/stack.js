@@ -33,7 +33,7 @@ const SERVER = process.env.KVGATE_TEST_SERVER || 'lighttpd';
 if (!['lighttpd', 'apache'].includes(SERVER)) throw new Error(`KVGATE_TEST_SERVER: lighttpd or apache, not ${SERVER}`);
 // Environment variables the programs get from the server's environment
 // (lighttpd: bin-copy-environment; Apache: FcgidInitialEnv with -DKVGATE_PASS_*).
-const PASS_ENV = ['KVGATE_LOG_LEVEL', 'AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_AUTHORITY_HOST', 'AZURE_FEDERATED_TOKEN_FILE', 'IDENTITY_ENDPOINT', 'IDENTITY_HEADER'];
+const PASS_ENV = ['KVGATE_LOG_LEVEL', 'AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_AUTHORITY_HOST', 'AZURE_FEDERATED_TOKEN_FILE', 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_CLIENT_CERTIFICATE_PASSWORD', 'IDENTITY_ENDPOINT', 'IDENTITY_HEADER'];
 const PROGRAMS = ['preflight', 'get-secret', 'list-secrets'];
 
 // Origins the default policy allows (besides the gateway's own).
@@ -358,7 +358,7 @@ function policy(vault, iniDir, overrides = {}) {
 			allow_credentials: 'false',
 			max_age: '600',
 		},
-		secrets: { allow: 'public-* demo-*', deny: '*-internal admin-*' },
+		secrets: { allow: 'public-* demo-*', deny: '*-internal admin-*', allow_versions: 'true', serve_expired: 'true' },
 		cache: { ttl: '60' },
 	};
 	for (const [sec, keys] of Object.entries(overrides)) {
@@ -387,8 +387,9 @@ function policy(vault, iniDir, overrides = {}) {
 /*
  * Start the web server (opts.server, else KVGATE_TEST_SERVER, else lighttpd)
  * with the gateway for vault, its runtime files in dir.
- * opts: { overrides, procs, port, env, expectFail, server, maxRequests }.
- * maxRequests is Apache's FcgidMaxRequestsPerProcess (lighttpd has none).
+ * opts: { overrides, procs, port, env, expectFail, server, maxRequests,
+ * apache }. maxRequests is Apache's FcgidMaxRequestsPerProcess (lighttpd has
+ * none); apache: other Defines for etc/apache/kvgate.conf (KVGATE_IDLE_TIMEOUT…).
  * Returns the gateway handle: server ('lighttpd' or 'apache'), port, origin
  * (http://127.0.0.1:PORT), base, dir, ini, policy sections, get/request/raw
  * helpers, log(name) (error.log, access.log), output(), programs(), stop().
@@ -416,10 +417,11 @@ async function startGateway(vault, dir, opts = {}) {
 	const server = opts.server || SERVER;
 	let proc;
 	if (server === 'apache') {
-		// mod_fcgid: processes per program at most, and requests per process.
-		env.KVGATE_MAX_REQUESTS = String(opts.maxRequests || 10000);
 		// The programs' stderr on Apache's stderr (output()), as with lighttpd -D.
 		const args = ['-f', APACHE_CONF, '-DFOREGROUND', '-DKVGATE_LOG_TO_STDERR'];
+		// kvgate.conf's knobs: opts.apache { KVGATE_IDLE_TIMEOUT: 2, … }.
+		const defines = { ...(opts.maxRequests ? { KVGATE_MAX_REQUESTS: opts.maxRequests } : {}), ...(opts.apache || {}) };
+		for (const [k, v] of Object.entries(defines)) args.push('-C', `Define ${k} ${v}`);
 		for (const name of PASS_ENV) if (env[name] !== undefined) args.push(`-DKVGATE_PASS_${name}`);
 		Object.assign(env, apacheUser(dir, ini, pol.sections));
 		proc = spawn(apacheBinary(), args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -14,6 +14,8 @@
 
 #include <limits.h>
 
+#include "exposure.h"
+
 #include "policy_ini.h"
 #include "tap.h"
 
@@ -280,7 +282,7 @@ static void test_documented(void)
 	ok(s->allow.n == 1 && strcmp(s->allow.v[0], "*") == 0, "documented [secrets] allow = *");
 	ok(s->deny.n == 0, "documented [secrets] deny is empty");
 	ok(policy_cache(p)->ttl == 60, "documented [cache] ttl = 60");
-	ok(policy_secret_visible(p, "anything"),
+	ok(exposure_name_visible(policy_secrets(p), "anything"),
 	   "allow = * (written out) makes every name visible");
 	policy_free(p);
 }
@@ -355,13 +357,16 @@ static void test_full(void)
 	ok(policy_cors(p)->allow_credentials && policy_cors(p)->max_age == 0,
 	   "allow_credentials = yes is true; max_age 0 accepted");
 	ok(policy_cache(p)->ttl == 86400, "ttl 86400 (upper bound) accepted");
-	ok(policy_secret_visible(p, "public-a") && policy_secret_visible(p, "DEMO-B"),
+	ok(exposure_name_visible(policy_secrets(p), "public-a") &&
+	       exposure_name_visible(policy_secrets(p), "DEMO-B"),
 	   "visible: allowed names, in any case");
-	ok(!policy_secret_visible(p, "public-a-internal") &&
-	       !policy_secret_visible(p, "ADMIN-demo"),
+	ok(!exposure_name_visible(policy_secrets(p), "public-a-internal") &&
+	       !exposure_name_visible(policy_secrets(p), "ADMIN-demo"),
 	   "hidden: deny wins over allow, in any case");
-	ok(!policy_secret_visible(p, "other"), "hidden: a name no allow pattern matches");
-	ok(!policy_secret_visible(NULL, "public-a") && !policy_secret_visible(p, NULL),
+	ok(!exposure_name_visible(policy_secrets(p), "other"),
+	   "hidden: a name no allow pattern matches");
+	ok(!exposure_name_visible(NULL, "public-a") &&
+	       !exposure_name_visible(policy_secrets(p), NULL),
 	   "visible: false for a NULL policy or name");
 	policy_free(p);
 }
@@ -1416,12 +1421,255 @@ static void test_secrets(void)
 	bad("deny with '_'", "[secrets]\ndeny = ok-* a_b\n",
 	    "[secrets] deny: \"a_b\" is not a name pattern: 1-127 of 0-9 A-Z a-z - with * and ?");
 	p = good("allow empty: nothing visible", "[secrets]\nallow =\n");
-	ok(p != NULL && !policy_secret_visible(p, "x"), "an empty allow hides every name");
+	ok(p != NULL && !exposure_name_visible(policy_secrets(p), "x"),
+	   "an empty allow hides every name");
 	policy_free(p);
 	p = good("allow with ?", "[secrets]\nallow = key-?\n");
-	ok(p != NULL && policy_secret_visible(p, "KEY-1") && !policy_secret_visible(p, "key-12"),
+	ok(p != NULL && exposure_name_visible(policy_secrets(p), "KEY-1") &&
+	       !exposure_name_visible(policy_secrets(p), "key-12"),
 	   "? matches one character, any case");
 	policy_free(p);
+}
+
+/* The [secrets] keys issue 4 adds: optional, at their documented defaults
+ * when left out, each value checked. */
+static void test_secrets_keys(void)
+{
+	const struct policy_secrets *s;
+	struct policy *p;
+
+	p = good("[secrets] without the optional keys", "");
+	if (p != NULL) {
+		s = policy_secrets(p);
+		ok(s->require_tags.n == 0 && !s->allow_versions && s->allow_list &&
+		       s->hide_disabled && !s->serve_expired && !s->expose_vault_url,
+		   "defaults: no tags, no versions, lists, disabled hidden, expired not served, "
+		   "ids at the gateway");
+		ok(policy_secrets_for(p, NULL) == s &&
+		       policy_secrets_for(p, "https://a.example") == s,
+		   "without [origin] sections every request uses [secrets]");
+	}
+	policy_free(p);
+	p = good("every new key set",
+	         "[secrets]\nrequire_tags = env=dev, owner=team-web a=b=c x=\n"
+	         "allow_versions = yes\nallow_list = off\nhide_disabled = false\n"
+	         "serve_expired = on\nexpose_vault_url = TRUE\n");
+	if (p != NULL) {
+		s = policy_secrets(p);
+		ok(s->require_tags.n == 4 && strcmp(s->require_tags.v[2], "a=b=c") == 0 &&
+		       strcmp(s->require_tags.v[3], "x=") == 0,
+		   "require_tags: a list of name=value, split at the first '=', the value may be "
+		   "empty");
+		ok(s->allow_versions && !s->allow_list && !s->hide_disabled && s->serve_expired &&
+		       s->expose_vault_url,
+		   "the four booleans read as written");
+	}
+	policy_free(p);
+	bad("require_tags without '='", "[secrets]\nrequire_tags = env=dev owner\n",
+	    "[secrets] require_tags: \"owner\" is not name=value (a tag's name, '=', the value "
+	    "it must have)");
+	bad("require_tags without a name", "[secrets]\nrequire_tags = =dev\n",
+	    "[secrets] require_tags: \"=dev\" is not name=value (a tag's name, '=', the value it "
+	    "must have)");
+	{
+		char changes[1200], name[600];
+
+		memset(name, 'n', 513);
+		name[513] = '\0';
+		snprintf(changes, sizeof(changes), "[secrets]\nrequire_tags = \"%s=v\"\n", name);
+		{
+			struct strlist e = {0};
+			struct policy *q;
+			int n = load_with(changes, &q, &e);
+
+			ok(n == 1 && e.n == 1 &&
+			       strstr(e.v[0], "has a tag name longer than 512") != NULL,
+			   "require_tags: a tag name over Key Vault's 512 characters is refused");
+			release(q);
+			strlist_free(&e);
+		}
+	}
+	bad("allow_versions not a boolean", "[secrets]\nallow_versions = 1\n",
+	    "[secrets] allow_versions: \"1\" is not a boolean: true or false (or yes/no, on/off)");
+	bad("allow_list empty", "[secrets]\nallow_list =\n",
+	    "[secrets] allow_list: is empty; remove the line to use the default (true)");
+	bad("serve_expired junk", "[secrets]\nserve_expired = yolo\n",
+	    "[secrets] serve_expired: \"yolo\" is not a boolean: true or false (or yes/no, "
+	    "on/off)");
+	bad("hide_disabled twice", "[secrets]\nhide_disabled = true\nhide_disabled = false\n",
+	    "[secrets] hide_disabled: set twice (lines %d and %d); iniparser would silently use "
+	    "the last",
+	    line_in("[secrets]\nhide_disabled = true\n", "hide_disabled"),
+	    line_in("[secrets]\nhide_disabled = true\n", "hide_disabled") + 1);
+}
+
+#define ADMIN "https://admin.example.com"
+#define ADMIN_CORS "[cors]\nallowed_origins = https://spa.example.com " ADMIN "\n"
+
+/* [origin "…"] sections: parsed from the raw header, checked whole, and
+ * picked by exact Origin; keys left out take [secrets]' values. */
+static void test_origins(void)
+{
+	const struct policy_secrets *s, *a;
+	const char *o;
+	struct policy *p;
+	char changes[1024];
+
+	p = good("an [origin] section",
+	         ADMIN_CORS "[secrets]\nallow = public-*\ndeny = *-internal\nrequire_tags = a=b\n"
+	                    "hide_disabled = false\n"
+	                    "[origin \"" ADMIN "\"]\nallow = public-* admin-*\n"
+	                    "allow_versions = true\nrequire_tags =\n");
+	if (p != NULL) {
+		s = policy_secrets(p);
+		a = policy_secrets_for(p, ADMIN);
+		ok(a != s && a->allow.n == 2 && strcmp(a->allow.v[1], "admin-*") == 0 &&
+		       a->allow_versions && a->require_tags.n == 0,
+		   "the section's keys apply to its origin (an empty list overrides too)");
+		ok(a->deny.n == 1 && strcmp(a->deny.v[0], "*-internal") == 0 && !a->hide_disabled &&
+		       a->allow_list && !a->serve_expired && !a->expose_vault_url,
+		   "keys the section leaves out take [secrets]' values");
+		ok(s->allow.n == 1 && !s->allow_versions && s->require_tags.n == 1,
+		   "[secrets] itself is unchanged");
+		ok(policy_secrets_for(p, NULL) == s &&
+		       policy_secrets_for(p, "https://spa.example.com") == s &&
+		       policy_secrets_for(p, "https://ADMIN.example.com") == s &&
+		       policy_secrets_for(p, ADMIN "/") == s &&
+		       policy_secrets_for(p, "http://admin.example.com") == s,
+		   "no Origin, another origin, or one that differs in a byte uses [secrets]");
+		ok(exposure_name_visible(a, "admin-x") && !exposure_name_visible(s, "admin-x") &&
+		       !exposure_name_visible(a, "admin-internal"),
+		   "visibility follows the rules picked for the origin");
+		ok(policy_origin_secrets(p, 0, &o) == a && strcmp(o, ADMIN) == 0 &&
+		       policy_origin_secrets(p, 1, &o) == NULL && o == NULL,
+		   "policy_origin_secrets lists the sections");
+	}
+	policy_free(p);
+
+	p = good("two sections, odd spacing and case in the header, a quoted value",
+	         "[cors]\nallowed_origins = https://*.example.com\n"
+	         "[ Origin   \"" ADMIN "\" ]\nallow = \"admin-* public-*\"\n"
+	         "[origin \"https://ops.example.com\"]\nallow_list = false\n");
+	if (p != NULL) {
+		ok(policy_secrets_for(p, ADMIN)->allow.n == 2 &&
+		       !policy_secrets_for(p, "https://ops.example.com")->allow_list &&
+		       policy_secrets_for(p, "https://ops.example.com")->allow.n == 1,
+		   "iniparser's name for the section is found whatever the blanks and case; a "
+		   "pattern in allowed_origins covers the origin");
+	}
+	policy_free(p);
+	p = good("the gateway's own origin",
+	         "[gateway]\npublic_url = https://gw.example.com\n"
+	         "[origin \"https://gw.example.com\"]\nallow_versions = true\n");
+	ok(p != NULL && policy_secrets_for(p, "https://gw.example.com")->allow_versions,
+	   "public_url needs no [cors] entry");
+	policy_free(p);
+	p = good("allowed_origins = *", "[cors]\nallowed_origins = *\n[origin \"" ADMIN "\"]\n");
+	policy_free(p);
+
+	snprintf(changes, sizeof(changes), "[origin \"%s\"]\nallow = admin-*\n", ADMIN);
+	bad("an origin not allowed by [cors]", changes,
+	    "[origin \"" ADMIN "\"]: the origin has overrides but is not in [cors] "
+	    "allowed_origins (nor the gateway's public_url) (line %d); add it there or remove "
+	    "the section",
+	    line_in(changes, "[origin"));
+	snprintf(changes, sizeof(changes), ADMIN_CORS "[origin \"%s\"]\nexpose_vault_url = true\n",
+	         ADMIN);
+	bad("a key an origin cannot set", changes,
+	    "[origin \"" ADMIN "\"] expose_vault_url: unknown key (line %d); an [origin \"…\"] "
+	    "section has allow, deny, require_tags, allow_versions, allow_list, hide_disabled, "
+	    "serve_expired",
+	    line_in(changes, "expose_vault_url"));
+	snprintf(changes, sizeof(changes), ADMIN_CORS "[origin \"%s\"]\nttl = 5\n", ADMIN);
+	bad("a key of another section", changes,
+	    "[origin \"" ADMIN "\"] ttl: unknown key (line %d); an [origin \"…\"] section has "
+	    "allow, deny, require_tags, allow_versions, allow_list, hide_disabled, serve_expired",
+	    line_in(changes, "ttl = 5"));
+	bad("a bad boolean in an origin section",
+	    ADMIN_CORS "[origin \"" ADMIN "\"]\nallow_versions = maybe\n",
+	    "[origin \"" ADMIN "\"] allow_versions: \"maybe\" is not a boolean: true or false (or "
+	    "yes/no, on/off)");
+	bad("a bad pattern in an origin section", ADMIN_CORS "[origin \"" ADMIN "\"]\ndeny = a.b\n",
+	    "[origin \"" ADMIN "\"] deny: \"a.b\" is not a name pattern: 1-127 of 0-9 A-Z a-z - "
+	    "with * and ?");
+	bad("a bad tag in an origin section",
+	    ADMIN_CORS "[origin \"" ADMIN "\"]\nrequire_tags = nope\n",
+	    "[origin \"" ADMIN "\"] require_tags: \"nope\" is not name=value (a tag's name, '=', "
+	    "the value it must have)");
+	snprintf(changes, sizeof(changes),
+	         ADMIN_CORS "[origin \"%s\"]\nallow_list = true\nallow_list = false\n", ADMIN);
+	bad("a key twice in an origin section", changes,
+	    "[origin \"" ADMIN "\"] allow_list: set twice (lines %d and %d); iniparser would "
+	    "silently use the last",
+	    line_in(changes, "allow_list"), line_in(changes, "allow_list") + 1);
+	snprintf(changes, sizeof(changes),
+	         ADMIN_CORS "[origin \"%s\"]\nallow_list = true\n[origin \"%s\"]\n", ADMIN, ADMIN);
+	bad("the same origin twice", changes,
+	    "[origin \"" ADMIN "\"]: the section appears twice (lines %d and %d); iniparser would "
+	    "merge them, so write each section once",
+	    line_in(changes, "[origin"), line_in(changes, "[origin") + 2);
+	snprintf(changes, sizeof(changes), "[origin \"%s/\"]\n", ADMIN);
+	bad("an origin with a trailing slash", changes,
+	    "[origin \"" ADMIN "/\"]: \"" ADMIN "/\" is not an origin: remove the trailing '/' "
+	    "(line %d)",
+	    line_in(changes, "[origin"));
+	snprintf(changes, sizeof(changes), "[origin \"https://Admin.example.com\"]\n");
+	bad("an origin in upper case", changes,
+	    "[origin \"https://Admin.example.com\"]: \"https://Admin.example.com\" is not an "
+	    "origin: browsers send the host in lower case (line %d)",
+	    line_in(changes, "[origin"));
+	snprintf(changes, sizeof(changes), "[origin \"https://admin.example.com:443\"]\n");
+	bad("an origin with its default port", changes,
+	    "[origin \"https://admin.example.com:443\"]: \"https://admin.example.com:443\" is not "
+	    "an origin: browsers leave out the default port (line %d)",
+	    line_in(changes, "[origin"));
+	snprintf(changes, sizeof(changes), "[origin \"https://*.example.com\"]\n");
+	bad("a pattern is not an origin", changes,
+	    "[origin \"https://*.example.com\"]: \"https://*.example.com\" is not an origin: "
+	    "expected http:// or https:// then host[:port] (line %d)",
+	    line_in(changes, "[origin"));
+	snprintf(changes, sizeof(changes), "[origin \"null\"]\n");
+	bad("null", changes,
+	    "[origin \"null\"]: \"null\" cannot be allowed: sandboxed frames and file: pages all "
+	    "send \"null\", so allowing it would let any site read (line %d)",
+	    line_in(changes, "[origin"));
+	snprintf(changes, sizeof(changes), "[origin %s]\nallow = x\n", ADMIN);
+	bad("an origin without quotes", changes,
+	    "line %d: \"[origin " ADMIN "]\" is not a valid origin section header; write [origin "
+	    "\"https://app.example.com\"]",
+	    line_in(changes, "[origin"));
+	snprintf(changes, sizeof(changes), "[origin]\n");
+	bad("origin alone", changes,
+	    "line %d: \"[origin]\" is not a valid origin section header; write [origin "
+	    "\"https://app.example.com\"]",
+	    line_in(changes, "[origin"));
+	snprintf(changes, sizeof(changes), "[origin \"%s\" x]\n", ADMIN);
+	bad("text after the quotes", changes,
+	    "line %d: \"[origin \\x22" ADMIN "\\x22 x]\" is not a valid origin section header; "
+	    "write [origin \"https://app.example.com\"]",
+	    line_in(changes, "[origin"));
+	{
+		/* One more than the cap: the cap is reported, once. */
+		char *text = policy_ini("[cors]\nallowed_origins = *\n"), *more = NULL;
+		struct strlist e = {0};
+		struct policy *q;
+		size_t len = strlen(text);
+		int n;
+
+		more = malloc(len + 64 * (POLICY_ORIGINS_MAX + 1) + 1);
+		memcpy(more, text, len + 1);
+		for (int i = 0; i <= POLICY_ORIGINS_MAX; i++)
+			len += (size_t)sprintf(more + len, "[origin \"https://o%d.example.com\"]\n",
+			                       i);
+		n = load(more, &q, &e);
+		if (!ok(n == 1 && e.n == 1 && strstr(e.v[0], "more than 32 [origin") != NULL,
+		        "more than %d [origin] sections are refused", POLICY_ORIGINS_MAX))
+			dump(&e);
+		release(q);
+		strlist_free(&e);
+		free(text);
+		free(more);
+	}
 }
 
 /* Many problems at once: all reported, each naming its section and key,
@@ -1687,7 +1935,8 @@ static void test_required(void)
 	release(p);
 	strlist_free(&e);
 	p = good("[secrets] allow as the message suggests", "[secrets]\nallow = spa-*\n");
-	ok(p != NULL && policy_secret_visible(p, "spa-x") && !policy_secret_visible(p, "db-x"),
+	ok(p != NULL && exposure_name_visible(policy_secrets(p), "spa-x") &&
+	       !exposure_name_visible(policy_secrets(p), "db-x"),
 	   "allow = spa-* exposes spa-* names only");
 	policy_free(p);
 
@@ -1861,11 +2110,11 @@ static void test_shipped(void)
 		       strlist_contains(&c->allowed_headers, "x-ms-client-request-id") &&
 		       c->allowed_methods.n == 2 && c->max_age == 600 && !c->allow_credentials,
 		   "dev: CORS for the second demo origin");
-		ok(policy_secret_visible(p, "public-greeting") &&
-		       policy_secret_visible(p, "demo-1") &&
-		       !policy_secret_visible(p, "public-db-internal") &&
-		       !policy_secret_visible(p, "admin-demo") &&
-		       !policy_secret_visible(p, "other"),
+		ok(exposure_name_visible(policy_secrets(p), "public-greeting") &&
+		       exposure_name_visible(policy_secrets(p), "demo-1") &&
+		       !exposure_name_visible(policy_secrets(p), "public-db-internal") &&
+		       !exposure_name_visible(policy_secrets(p), "admin-demo") &&
+		       !exposure_name_visible(policy_secrets(p), "other"),
 		   "dev: public-* and demo-* visible, *-internal and admin-* hidden");
 		ok(policy_cache(p)->ttl == 60, "dev: ttl 60");
 	}
@@ -2019,6 +2268,8 @@ int main(int argc, char **argv)
 	test_cors();
 	test_cors_patterns();
 	test_secrets();
+	test_secrets_keys();
+	test_origins();
 	test_many();
 	test_required();
 	test_shipped();

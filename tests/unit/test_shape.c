@@ -17,11 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "base64.h"
+#include "exposure.h"
 #include "kv.h"
 #include "pagetoken.h"
 #include "policy.h"
@@ -574,8 +576,10 @@ static void test_list(void)
 	struct route r;
 	size_t emptied = 0, leaks = 0, named = 0, linked = 0, caught = 0;
 
+	/* The recorded secrets expired in 2022; the nbf/exp window has its
+	 * own test below and in test_exposure, so these cases serve them. */
 	p = load_policy("[vault]\nurl = https://example.vault.azure.net\n"
-	                "[secrets]\nallow = *\ndeny = test*\n");
+	                "[secrets]\nallow = *\ndeny = test*\nserve_expired = true\n");
 	ok(p != NULL, "a minimal policy loads (allow *, deny test*)");
 	if (p == NULL || ncpp < 2 || nver < 2)
 		return;
@@ -598,7 +602,8 @@ static void test_list(void)
 				want++;
 		}
 		r = list_route("", 0);
-		ok(shape_list(page, p, ORIGIN, &r, &pkey) == 0, "page %zu: shaped", i);
+		ok(shape_list(page, p, policy_secrets(p), ORIGIN, &r, &pkey, time(NULL)) == 0,
+		   "page %zu: shaped", i);
 		v = page_value(page);
 		n = v != NULL ? json_object_array_length(v) : 0;
 		ok(n == want,
@@ -614,7 +619,7 @@ static void test_list(void)
 
 			if (id == NULL || strncmp(id, ORIGIN "/secrets/", 27) != 0 ||
 			    shape_parse_id(id, name, ver) != 0 || ver[0] != '\0' ||
-			    !policy_secret_visible(p, name))
+			    !exposure_name_visible(policy_secrets(p), name))
 				continue;
 			for (size_t k = 0; k < json_object_array_length(ov); k++) {
 				struct json_object *o = json_object_array_get_idx(ov, k);
@@ -725,7 +730,7 @@ static void test_list(void)
 
 		json_object_deep_copy(cpp_pages[0], &page, NULL);
 		r = list_route("2025-07-01", 7);
-		ok(shape_list(page, p, ORIGIN, &r, &pkey) == 0 &&
+		ok(shape_list(page, p, policy_secrets(p), ORIGIN, &r, &pkey, time(NULL)) == 0 &&
 		       (link = str(page, "nextLink")) != NULL &&
 		       strncmp(link,
 		               ORIGIN "/api/secrets?api-version=2025-07-01&$skiptoken=", 47) == 0 &&
@@ -747,7 +752,8 @@ static void test_list(void)
 			struct json_object *page = json_tokener_parse(pages[i]), *next = NULL;
 
 			r = list_route("", 0);
-			ok(shape_list(page, p, ORIGIN, &r, &pkey) == 0 &&
+			ok(shape_list(page, p, policy_secrets(p), ORIGIN, &r, &pkey, time(NULL)) ==
+			           0 &&
 			       json_object_object_get_ex(page, "nextLink", &next) && next == NULL,
 			   "%s: nextLink is present and null", pages[i]);
 			json_object_put(page);
@@ -765,8 +771,8 @@ static void test_list(void)
 		struct json_object *v;
 
 		r = list_route("", 0);
-		ok(shape_list(page, p, ORIGIN, &r, &pkey) == 0 && (v = page_value(page)) != NULL &&
-		       json_object_array_length(v) == 1 &&
+		ok(shape_list(page, p, policy_secrets(p), ORIGIN, &r, &pkey, time(NULL)) == 0 &&
+		       (v = page_value(page)) != NULL && json_object_array_length(v) == 1 &&
 		       strcmp(str(json_object_array_get_idx(v, 0), "id"), ORIGIN "/secrets/ok-1") ==
 		           0,
 		   "non-objects, items without a good id, and hidden names (any case) are dropped");
@@ -779,8 +785,9 @@ static void test_list(void)
 			struct json_object *page = json_tokener_parse(bad[i]);
 
 			r = list_route("", 0);
-			ok(shape_list(page, p, ORIGIN, &r, &pkey) == -1, "shape_list refuses %s",
-			   bad[i]);
+			ok(shape_list(page, p, policy_secrets(p), ORIGIN, &r, &pkey, time(NULL)) ==
+			       -1,
+			   "shape_list refuses %s", bad[i]);
 			json_object_put(page);
 		}
 	}
@@ -798,7 +805,8 @@ static void test_list(void)
 		strcpy(r.name, "livekvtestsecVer208f2c03");
 		r.maxresults = 6;
 		strcpy(r.api_version, "7.6");
-		ok(shape_list(page, p, ORIGIN, &r, &pkey) == 0, "versions page 1 is shaped");
+		ok(shape_list(page, p, policy_secrets(p), ORIGIN, &r, &pkey, time(NULL)) == 0,
+		   "versions page 1 is shaped");
 		v = page_value(page);
 		for (size_t j = 0; v != NULL && j < json_object_array_length(v); j++) {
 			const char *id = str(json_object_array_get_idx(v, j), "id");
@@ -875,8 +883,8 @@ static void test_list(void)
 
 		page = NULL;
 		json_object_deep_copy(ver_pages[1], &page, NULL);
-		ok(shape_list(page, p, ORIGIN, &r, &pkey) == 0 && (v = page_value(page)) != NULL &&
-		       json_object_array_length(v) == 1 &&
+		ok(shape_list(page, p, policy_secrets(p), ORIGIN, &r, &pkey, time(NULL)) == 0 &&
+		       (v = page_value(page)) != NULL && json_object_array_length(v) == 1 &&
 		       json_object_object_get_ex(page, "nextLink", &v) && v == NULL,
 		   "versions page 2 (the last): one item, nextLink null");
 		json_object_put(page);
@@ -886,8 +894,8 @@ static void test_list(void)
 		page = json_tokener_parse("{\"value\":[{\"id\":\"https://v/secrets/ABC/" V32 "\"},"
 		                          "{\"id\":\"https://v/secrets/other/" V32 "\"}]}");
 		strcpy(r.name, "abc");
-		ok(shape_list(page, p, ORIGIN, &r, &pkey) == 0 && (v = page_value(page)) != NULL &&
-		       json_object_array_length(v) == 1 &&
+		ok(shape_list(page, p, policy_secrets(p), ORIGIN, &r, &pkey, time(NULL)) == 0 &&
+		       (v = page_value(page)) != NULL && json_object_array_length(v) == 1 &&
 		       strcmp(str(json_object_array_get_idx(v, 0), "id"),
 		              ORIGIN "/secrets/ABC/" V32) == 0,
 		   "versions: items of another secret are dropped, the name matches in any case");
@@ -901,8 +909,8 @@ static void test_list(void)
 		struct json_object *page = NULL, *v;
 
 		json_object_deep_copy(ver_pages[0], &page, NULL);
-		ok(shape_list(page, p2, ORIGIN, &r, &pkey) == 0 && (v = page_value(page)) != NULL &&
-		       json_object_array_length(v) == 0,
+		ok(shape_list(page, p2, policy_secrets(p2), ORIGIN, &r, &pkey, time(NULL)) == 0 &&
+		       (v = page_value(page)) != NULL && json_object_array_length(v) == 0,
 		   "versions of a hidden secret: no item survives");
 		json_object_put(page);
 	}
@@ -922,7 +930,8 @@ static void test_list(void)
 
 		json_object_deep_copy(cpp_pages[0], &page, NULL);
 		r = list_route("", 0);
-		ok(shape_list(page, p3, "http://127.0.0.1:8080", &r, &pkey) == 0 &&
+		ok(shape_list(page, p3, policy_secrets(p3), "http://127.0.0.1:8080", &r, &pkey,
+		              time(NULL)) == 0 &&
 		       (link = str(page, "nextLink")) != NULL &&
 		       strncmp(link,
 		               "http://127.0.0.1:8080/kv/v1/secrets?api-version=7.5&$skiptoken=",
@@ -938,6 +947,36 @@ static void test_list(void)
 				bad++;
 		ok(v != NULL && json_object_array_length(v) > 0 && bad == 0,
 		   "allow Get*: only names starting with Get survive");
+		json_object_put(page);
+	}
+	policy_free(p3);
+
+	/* Pins: the default serve_expired = false drops the recorded items
+	 * whose exp has passed, and only those, from a real page; a clock
+	 * set inside their window keeps them. */
+	p3 = load_policy("[vault]\nurl = https://example.vault.azure.net\n");
+	if (p3 != NULL && ncpp > 0) {
+		struct json_object *page = NULL, *ov = page_value(cpp_pages[0]), *v, *a, *t;
+		size_t dated = 0, n0 = json_object_array_length(ov);
+
+		for (size_t j = 0; j < n0; j++)
+			if (json_object_object_get_ex(json_object_array_get_idx(ov, j),
+			                              "attributes", &a) &&
+			    json_object_object_get_ex(a, "exp", &t))
+				dated++;
+		json_object_deep_copy(cpp_pages[0], &page, NULL);
+		r = list_route("", 0);
+		ok(dated > 0 &&
+		       shape_list(page, p3, policy_secrets(p3), ORIGIN, &r, &pkey, time(NULL)) ==
+		           0 &&
+		       (v = page_value(page)) != NULL && json_object_array_length(v) == n0 - dated,
+		   "serve_expired = false: the %zu expired items of page 0 are dropped", dated);
+		json_object_put(page);
+		page = NULL;
+		json_object_deep_copy(cpp_pages[0], &page, NULL);
+		ok(shape_list(page, p3, policy_secrets(p3), ORIGIN, &r, &pkey, 1650000000) == 0 &&
+		       (v = page_value(page)) != NULL && json_object_array_length(v) == n0,
+		   "...and kept at a time inside their nbf/exp window (an injected clock)");
 		json_object_put(page);
 	}
 	policy_free(p3);
@@ -973,7 +1012,8 @@ static char *gateway_token(const struct policy *p, const struct route *r, const 
 
 	json_object_object_add(page, "value", json_object_new_array());
 	json_object_object_add(page, "nextLink", json_object_new_string(up));
-	if (shape_list(page, p, ORIGIN, r, k) == 0 && (link = str(page, "nextLink")) != NULL)
+	if (shape_list(page, p, policy_secrets(p), ORIGIN, r, k, time(NULL)) == 0 &&
+	    (link = str(page, "nextLink")) != NULL)
 		tok = skiptoken_of(link);
 	json_object_put(page);
 	return tok;
@@ -1132,7 +1172,8 @@ static void test_tokens(void)
 		r.maxresults = ROUTE_MAXRESULTS_MAX;
 		json_object_object_add(page, "value", json_object_new_array());
 		json_object_object_add(page, "nextLink", json_object_new_string(big));
-		if (shape_list(page, p, ORIGIN, &r, &pkey) == 0 && str(page, "nextLink") != NULL)
+		if (shape_list(page, p, policy_secrets(p), ORIGIN, &r, &pkey, time(NULL)) == 0 &&
+		    str(page, "nextLink") != NULL)
 			link = strdup(str(page, "nextLink"));
 		json_object_put(page);
 		ok(link != NULL && route_parse(link + strlen(ORIGIN), "/api", &follow, m,
@@ -1158,7 +1199,7 @@ static void test_tokens(void)
 		page = json_object_new_object();
 		json_object_object_add(page, "value", json_object_new_array());
 		json_object_object_add(page, "nextLink", json_object_new_string(big));
-		ok(shape_list(page, p, ORIGIN, &r, &pkey) == -1,
+		ok(shape_list(page, p, policy_secrets(p), ORIGIN, &r, &pkey, time(NULL)) == -1,
 		   "a nextLink over KV_NEXTLINK_MAX is not sealed: shape_list fails");
 		json_object_put(page);
 		free(big);
