@@ -43,7 +43,7 @@ PROGS    := cgi-bin/preflight.fcgi cgi-bin/get-secret.fcgi cgi-bin/list-secrets.
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 
-.PHONY: all deps check check-config test run serve clean install uninstall format
+.PHONY: all deps check check-config test run serve bench clean install uninstall format
 all: $(PROGS)
 
 build/lib/%.o: lib/%.c
@@ -91,6 +91,18 @@ serve:
 	@scripts/deps.sh $(if $(filter apache,$(SERVER)),--apache)
 	@$(MAKE) --no-print-directory all
 	@scripts/serve.sh "$(CONFIG)" $(PORT) $(SERVER)
+
+# `make bench`: the real stack on loopback driven by wrk, side by side with
+# a static file and a minimal FastCGI responder (the floors); not part of
+# `make test`. BENCH_SECONDS= and BENCH_PROCS= to change the run.
+build/bench/fcgi-floor: tests/bench/fcgi-floor.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
+
+bench:
+	@scripts/deps.sh --bench
+	@$(MAKE) --no-print-directory all build/bench/fcgi-floor
+	@scripts/bench.sh
 
 # Validate a policy INI, like `nginx -t`: every problem, or the policy in words.
 check-config: cgi-bin/kvgate-check
@@ -153,4 +165,5 @@ format:
 clean:
 	rm -rf build $(PROGS)
 
--include $(LIB_OBJ:.o=.d) $(patsubst cgi-bin/%,build/cgi-bin/%.d,$(basename $(PROGS))) $(UNIT_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(patsubst cgi-bin/%,build/cgi-bin/%.d,$(basename $(PROGS))) $(UNIT_BIN:=.d) \
+         build/bench/fcgi-floor.d

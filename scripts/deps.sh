@@ -7,6 +7,7 @@
 #                            runs against both web servers)
 #   scripts/deps.sh --apache the build + run set, plus Apache with mod_fcgid
 #                            (`make serve SERVER=apache`)
+#   scripts/deps.sh --bench  the build + run set, plus wrk (`make bench`)
 #
 # Debian packages come from the release the machine runs (Debian 12,
 # bookworm): apt pins them to that release's versions, security updates
@@ -18,6 +19,7 @@ libiniparser-dev libssl-dev lighttpd openssl ca-certificates nodejs curl"
 case "${1:-}" in
 --test) want="$want apache2 libapache2-mod-fcgid" ;;
 --apache) want="$want apache2 libapache2-mod-fcgid" ;;
+--bench) want="$want wrk" ;;
 esac
 
 missing=""

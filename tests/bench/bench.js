@@ -59,7 +59,26 @@ const OUT = process.env.BENCH_OUT || path.join(ROOT, 'bench-results.txt');
 const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 const started = []; // { kill(): Promise } for everything this run started
+const children = []; // every process spawned, for the last-resort exit hook
 let tmp = null;
+
+/*
+ * If this process dies without stopAll() (an uncaught exception, a broken
+ * stdout), the 'exit' hook still sends SIGTERM to what it started, lighttpd
+ * passing it on to its FastCGI programs.
+ */
+process.on('exit', () => {
+	for (const c of children) {
+		if (c.exitCode === null && c.signalCode === null) {
+			try {
+				c.kill('SIGTERM');
+			} catch {
+				/* gone */
+			}
+		}
+	}
+});
+process.stdout.on('error', () => {});
 
 /* ------------------------------------------------------------------ */
 /* Processes                                                           */
@@ -75,6 +94,7 @@ async function startVault(dir, seedFile) {
 		env: { PATH: process.env.PATH, HOME: process.env.HOME || '/tmp' },
 	});
 	fs.closeSync(log);
+	children.push(proc);
 	started.push({ kill: () => stack.terminate(proc) });
 	let out = '';
 	proc.stdout.on('data', (d) => (out += d));
@@ -146,6 +166,7 @@ async function startGateway(name, vault, overrides) {
 	const spawnedAt = process.hrtime.bigint();
 	const proc = spawn('lighttpd', ['-D', '-f', CONF], { cwd: dir, env, stdio: ['ignore', log, log] });
 	fs.closeSync(log);
+	children.push(proc);
 	const gw = { name, proc, port, dir, ini, vault, spawnedAt };
 	started.push({ kill: () => stopGateway(gw) });
 	await stack.waitFor(
@@ -195,19 +216,24 @@ function programs(gw, prog) {
 	return stack.childrenOf(gw.proc.pid).filter((c) => c.cmd.split(' ')[0].endsWith(prog));
 }
 
-// VmRSS of pid in kB, and the anonymous (private) part of it: VmRSS also
-// counts the pages of shared libraries, which every process maps alike.
+// Memory of pid in kB: VmRSS, PSS (shared pages divided among the
+// processes that map them) and the anonymous (private) part of VmRSS.
+// VmRSS counts every page of the shared libraries (libcrypto, libcurl,
+// GnuTLS...) in full in every process, although they are in memory once.
 function rssKB(pid) {
+	const kb = (text, key) => {
+		const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text);
+		return m ? Number(m[1]) : null;
+	};
+	let status = '';
+	let rollup = '';
 	try {
-		const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-		const kb = (key) => {
-			const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
-			return m ? Number(m[1]) : null;
-		};
-		return { rss: kb('VmRSS'), anon: kb('RssAnon') };
+		status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+		rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
 	} catch {
-		return { rss: null, anon: null };
+		/* gone, or no smaps_rollup */
 	}
+	return { rss: kb(status, 'VmRSS'), pss: kb(rollup, 'Pss'), anon: kb(status, 'RssAnon') };
 }
 
 // utime + stime of pid, in seconds.
@@ -267,6 +293,7 @@ function wrk(gw, urlPath, seconds, script) {
 		let out = '';
 		p.stdout.on('data', (d) => (out += d));
 		p.stderr.on('data', (d) => (out += d));
+		children.push(p);
 		started.push({ kill: () => stack.terminate(p) });
 		p.on('error', reject);
 		p.on('exit', (code) => {
@@ -408,8 +435,8 @@ function fmt(v, digits = 0) {
 }
 
 function table(rows, floorRps) {
-	const head = ['row', 'req/s', 'p50 ms', 'p99 ms', 'x floor', 'non-2xx', 'RSS kB/proc (anon) before -> after', 'prog us/req', 'lighttpd us/req', 'devvault us/req', 'token/1k', 'vault/1k', 'TLS conn/1k'];
-	const rss = (list) => list.map((m) => `${m.rss}(${m.anon})`).join(',');
+	const head = ['row', 'req/s', 'p50 ms', 'p99 ms', 'x floor', 'non-2xx', 'kB/proc RSS/PSS/anon before -> after', 'prog us/req', 'lighttpd us/req', 'devvault us/req', 'token/1k', 'vault/1k', 'TLS conn/1k'];
+	const rss = (list) => list.map((m) => `${m.rss}/${m.pss ?? '-'}/${m.anon}`).join(', ');
 	const body = rows.map((r) => [
 		r.label,
 		fmt(r.rps),
@@ -473,11 +500,15 @@ async function main() {
 	rows.push(await wrkRow('get-secret uncached (ttl 0)', uncached, 'get-secret.fcgi', '/api/secrets/public-bench-00042'));
 	rows.push(await wrkRow('list first page, 100', cached, 'list-secrets.fcgi', '/api/secrets'));
 	rows.push(await wrkRow('list first page, 10,000', big, 'list-secrets.fcgi', '/api/secrets'));
+	// The floor again: how far it moved during the run says how much
+	// of the table is the machine's noise (other work on shared cores).
+	const floorAgain = await wrkRow('fcgi floor, again', cached, 'fcgi-floor', '/bench-floor');
+	rows.push(floorAgain);
 	const walkSeconds = Math.max(1, Math.min(5, SECONDS));
 	const walks = [await walkRow('list full walk, 100', cached, walkSeconds), await walkRow('list full walk, 10,000', big, walkSeconds)];
 	rows.push(...walks);
 
-	const floorRps = rows[1].rps;
+	const floorRps = (rows[1].rps + floorAgain.rps) / 2;
 	const first100 = rows[5];
 	const first10k = rows[6];
 	const cpus = os.cpus();
@@ -491,11 +522,13 @@ async function main() {
 		'Walks (one client at a time, keep-alive, following nextLink; in the table req/s = pages/s, p50/p99 per page):',
 		...walks.map((w) => `  ${w.label}: ${w.walks} walks, ${fmt(w.walksPerSec, 2)} walks/s, ${fmt(w.walkP50, 1)} ms/walk p50, ${fmt(w.walkP99, 1)} ms p99, ${w.pagesPerWalk} pages (${w.items} items) per walk, ${fmt((w.vaultCalls * w.pagesPerWalk) / 1000, 1)} vault calls per walk`),
 		`List first page p50, 10,000 vs 100 secrets: ${fmt(first10k.p50 / first100.p50, 2)}x (target <= 1.5x); the gateway's own CPU per page: ${fmt(first10k.progUs / first100.progUs, 2)}x, the dev vault's: ${fmt(first10k.vaultUs / first100.vaultUs, 2)}x`,
+		`FastCGI floor: ${fmt(rows[1].rps)} req/s first, ${fmt(floorAgain.rps)} at the end (${fmt((100 * Math.abs(floorAgain.rps - rows[1].rps)) / rows[1].rps, 0)}% apart); x floor uses their mean. A large gap means a noisy machine: run again.`,
 		`Cold start (lighttpd spawned -> first get-secret 200, token + vault read included): ${fmt(cold, 0)} ms`,
 		'',
-		'Columns: x floor = req/s / the fcgi floor\'s req/s (only ratios within one run mean anything);',
-		'non-2xx = non-2xx answers + socket errors (should be 0); RSS = VmRSS of each program process,',
-		'its anonymous (private) part in parentheses; prog/lighttpd/devvault us/req = CPU time (user+sys)',
+		'Columns: x floor = req/s / the fcgi floor\'s mean req/s (only ratios within one run mean anything);',
+		'non-2xx = non-2xx answers + socket errors (should be 0); kB/proc = VmRSS/PSS/RssAnon of each',
+		'program process (VmRSS counts shared libraries in full in every process; PSS shares them out;',
+		'anon is the private part); prog/lighttpd/devvault us/req = CPU time (user+sys)',
 		'of the program processes, lighttpd and the dev vault per request; token, vault, TLS conn = calls',
 		'the dev vault counted per 1,000 gateway requests (token fetches, vault reads, new TLS connections).',
 		'The walks are one client, not wrk: their req/s has no floor ratio.',
@@ -530,7 +563,7 @@ main()
 	.then(
 		() => 0,
 		(e) => {
-			console.error(`bench: ${e.stack || e}`);
+			if (!stopping) console.error(`bench: ${e.stack || e}`);
 			return 1;
 		},
 	)
