@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,19 +30,40 @@ extern char **environ;
 #define GATEWAY_OUT_MAX (RESPONSE_BODY_MAX + 16 * 1024)
 
 static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t busy; /* a request is being answered */
 
-/* SIGTERM (how mod_fcgid and lighttpd retire a process) only sets a flag:
- * a request under way is finished, then the loop ends. The handler is
- * installed without SA_RESTART so that a blocked accept returns. */
+/*
+ * SIGTERM (how mod_fcgid and lighttpd retire a process, and what the kernel
+ * sends when the web server itself dies: PR_SET_PDEATHSIG) ends the program
+ * cleanly. A request under way is finished first: the flag ends the loop
+ * after it. Between requests there is nothing to finish, and waiting for a
+ * blocked accept() to notice the flag would race with it, so the program
+ * exits at once.
+ */
+static char stop_line[128]; /* the log line, formatted ahead: write(2) is signal-safe */
+static size_t stop_len;
+
 static void on_term(int sig)
 {
 	(void)sig;
 	stopping = 1;
+	if (!busy) {
+		if (stop_len > 0)
+			(void)!write(STDERR_FILENO, stop_line, stop_len);
+		_exit(0);
+	}
 }
 
-static int install_signals(void)
+static int install_signals(const char *progname)
 {
 	struct sigaction sa;
+	int n;
+
+	/* The same line log_info() would write (log.c's format). */
+	n = snprintf(stop_line, sizeof(stop_line), "kvgate[%s %ld]: info: stopping on SIGTERM\n",
+	             progname, (long)getpid());
+	stop_len =
+	    n > 0 && (size_t)n < sizeof(stop_line) && log_enabled(LOG_LEVEL_INFO) ? (size_t)n : 0;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
@@ -482,6 +504,7 @@ int gateway_main(int argc, char **argv, const char *progname, unsigned flags, un
 	struct gateway g;
 	struct watch w;
 	FCGX_Request req;
+	pid_t parent;
 	bool check = argc > 1 && strcmp(argv[1], "--check") == 0;
 	int status = 1;
 
@@ -510,8 +533,17 @@ int gateway_main(int argc, char **argv, const char *progname, unsigned flags, un
 		status = 0;
 		goto out;
 	}
-	if (install_signals() != 0 || FCGX_Init() != 0) {
+	if (install_signals(progname) != 0 || FCGX_Init() != 0) {
 		log_error("refusing to start: %s", strerror(errno));
+		goto out;
+	}
+	/* Never outlive the web server: when it dies without retiring its
+	 * programs first, the kernel sends SIGTERM. A parent that died before
+	 * prctl() took effect shows as a changed parent pid. */
+	parent = getppid();
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == 0 && getppid() != parent) {
+		log_info("the web server is gone: stopping");
+		status = 0;
 		goto out;
 	}
 
@@ -526,9 +558,11 @@ int gateway_main(int argc, char **argv, const char *progname, unsigned flags, un
 	clock_gettime(CLOCK_MONOTONIC, &w.checked);
 	log_info("ready (policy %s)", policy_path(g.policy));
 	while (!stopping && FCGX_Accept_r(&req) >= 0) {
+		busy = 1;
 		maybe_reload(&g, &w, flags);
 		handle(&g, req.envp, req.out, kinds, handler);
 		FCGX_Finish_r(&req);
+		busy = 0;
 	}
 	FCGX_Free(&req, 1);
 	if (stopping)

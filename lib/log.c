@@ -2,6 +2,7 @@
  * log.c: one line per event on stderr. See log.h.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,11 @@ void log_init(const char *progname)
 void log_set_level(enum log_level level)
 {
 	log_max = level;
+}
+
+bool log_enabled(enum log_level level)
+{
+	return level <= log_max;
 }
 
 /*

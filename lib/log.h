@@ -9,6 +9,8 @@
 #ifndef KVGATE_LOG_H
 #define KVGATE_LOG_H
 
+#include <stdbool.h>
+
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
 /* Name the program in every line; call once at start. */
@@ -17,6 +19,9 @@ void log_init(const char *progname);
 /* Lines above this level are dropped (default LOG_LEVEL_INFO; the
  * environment variable KVGATE_LOG_LEVEL=debug|info|warn|error overrides). */
 void log_set_level(enum log_level level);
+
+/* Whether lines of this level are written. */
+bool log_enabled(enum log_level level);
 
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -27,18 +27,34 @@ after(async () => {
 	S.removeDir(dir);
 });
 
-// Start a make target in its own process group; collect its output.
+// Start a make target in its own process group. Its output goes to a file,
+// not a pipe: a process that outlived make (the failure the tests look for)
+// would otherwise hold the pipe open and hang this test file.
+let makes = 0;
 function make(args, env = {}) {
+	const file = path.join(dir, `make-${++makes}.out`);
+	const fd = fs.openSync(file, 'w');
 	const proc = spawn('make', ['--no-print-directory', ...args], {
 		cwd: S.ROOT,
 		detached: true,
-		stdio: ['ignore', 'pipe', 'pipe'],
+		stdio: ['ignore', fd, fd],
 		env: { ...process.env, ...env },
 	});
-	proc.out = '';
-	proc.stdout.on('data', (d) => (proc.out += d));
-	proc.stderr.on('data', (d) => (proc.out += d));
+	fs.closeSync(fd);
+	Object.defineProperty(proc, 'out', { get: () => fs.readFileSync(file, 'utf8') });
 	return proc;
+}
+
+// Kill what a failed test left behind (by environment), so that it cannot
+// disturb the files after this one.
+function reap(needle) {
+	for (const pid of processesWithEnv(needle)) {
+		try {
+			process.kill(Number(pid), 'SIGKILL');
+		} catch {
+			/* gone */
+		}
+	}
 }
 
 // Every live process whose command line mentions needle.
@@ -127,7 +143,9 @@ test('make run serves the SPA, the API and a second allowed origin, and Ctrl-C s
 	// sanitizers): wait for them, then insist.
 	const ini = `KVGATE_CONFIG=${path.join(S.ROOT, 'run', 'dev', 'kvgate.ini')}`;
 	await S.waitFor(() => processesWithEnv(ini).length === 0, 10000, 'the gateway programs to exit').catch(() => {});
-	assert.deepEqual(processesWithEnv(ini), [], 'no gateway program is left running');
+	const stray = processesWithEnv(ini);
+	reap(ini);
+	assert.deepEqual(stray, [], 'no gateway program is left running');
 	const left = processesWith(path.join(S.ROOT, 'run', 'dev'));
 	assert.deepEqual(left, [], 'no child of make run is left running');
 });
@@ -162,7 +180,9 @@ test('make serve runs the gateway alone against a given vault and stops on SIGTE
 	}
 	await S.waitFor(async () => !(await listening(port)), 5000, 'the port to close');
 	await S.waitFor(() => processesWithEnv(`KVGATE_CONFIG=${ini}`).length === 0, 10000, 'the gateway programs to exit').catch(() => {});
-	assert.deepEqual(processesWithEnv(`KVGATE_CONFIG=${ini}`), [], 'no gateway program is left running');
+	const stray = processesWithEnv(`KVGATE_CONFIG=${ini}`);
+	reap(`KVGATE_CONFIG=${ini}`);
+	assert.deepEqual(stray, [], 'no gateway program is left running');
 	assert.deepEqual(processesWith(ini), [], 'neither make nor lighttpd is left running');
 });
 

@@ -238,3 +238,30 @@ test('every variable etc/lighttpd/kvgate.conf copies to the programs also reache
 		assert.ok(serve.includes(n), `serve.sh passes ${n}`);
 	}
 });
+
+test(`${S.SERVER}: programs never outlive the web server: SIGKILL it and they exit (PR_SET_PDEATHSIG)`, async () => {
+	// A gateway of its own, killed without any chance to retire its
+	// programs; they must go by themselves (no orphan holding sockets).
+	const g = await S.startGateway(vault, require('node:path').join(stack.dir, 'orphans'), {});
+	try {
+		await served(g, 'a request first, so every program has started');
+		await g.request('OPTIONS', '/api/secrets', { headers: { ...H, 'Access-Control-Request-Method': 'GET' } });
+		await g.get('/api/secrets', { headers: H });
+		const pids = g.programs().map((p) => p.pid);
+		assert.ok(pids.length >= 1, 'programs are running');
+		// The server's main process (Apache: its parent of mod_fcgid's
+		// process manager, which is what the programs' parent is).
+		const victims = apache ? S.descendantsOf(g.proc.pid).filter((c) => !c.cmd.includes('.fcgi')).map((c) => c.pid).concat([g.proc.pid]) : [g.proc.pid];
+		for (const pid of victims) {
+			try {
+				process.kill(pid, 'SIGKILL');
+			} catch {
+				/* gone */
+			}
+		}
+		await S.waitFor(() => pids.every((pid) => !S.alive(pid)), 5000, 'the programs to exit after their web server died').catch(() => {});
+		assert.deepEqual(pids.filter((pid) => S.alive(pid)), [], 'no program outlives its web server');
+	} finally {
+		await S.stopGateway(g).catch(() => {});
+	}
+});
