@@ -43,6 +43,9 @@ PROGS    := cgi-bin/preflight.fcgi cgi-bin/get-secret.fcgi cgi-bin/list-secrets.
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 
+# Keep object files between runs (make would delete them as intermediates).
+.SECONDARY:
+
 .PHONY: all deps check check-config test run serve bench clean install uninstall format
 all: $(PROGS)
 

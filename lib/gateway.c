@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <fcgiapp.h>
 
 #include "buf.h"
@@ -515,10 +514,6 @@ int gateway_main(int argc, char **argv, const char *progname, unsigned flags, un
 		fprintf(stderr, "usage: %s [--check]\n", progname);
 		return 2;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		log_error("refusing to start: libcurl could not be initialised");
-		return 1;
-	}
 	w.path = getenv("KVGATE_CONFIG");
 	/* The file's identity before loading: a change during the load is then
 	 * noticed by the first reload check. */
@@ -569,7 +564,8 @@ int gateway_main(int argc, char **argv, const char *progname, unsigned flags, un
 		log_info("stopping on SIGTERM");
 	status = 0;
 out:
+	/* libcurl's global state, set up by the first http_new() (never in
+	 * the preflight program), lives as long as the process. */
 	gateway_close(&g);
-	curl_global_cleanup();
 	return status;
 }
