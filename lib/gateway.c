@@ -514,6 +514,16 @@ int gateway_main(int argc, char **argv, const char *progname, unsigned flags, un
 		fprintf(stderr, "usage: %s [--check]\n", progname);
 		return 2;
 	}
+	/* Never outlive the web server: when it dies without retiring its
+	 * programs first, the kernel sends SIGTERM. This is done first thing,
+	 * so that the window in which a dying server could orphan a program
+	 * that is still starting is as small as it can be; a parent that died
+	 * before prctl() took effect shows as a changed parent pid. */
+	parent = getppid();
+	if (!check && prctl(PR_SET_PDEATHSIG, SIGTERM) == 0 && getppid() != parent) {
+		log_info("the web server is gone: stopping");
+		return 0;
+	}
 	w.path = getenv("KVGATE_CONFIG");
 	/* The file's identity before loading: a change during the load is then
 	 * noticed by the first reload check. */
@@ -530,15 +540,6 @@ int gateway_main(int argc, char **argv, const char *progname, unsigned flags, un
 	}
 	if (install_signals(progname) != 0 || FCGX_Init() != 0) {
 		log_error("refusing to start: %s", strerror(errno));
-		goto out;
-	}
-	/* Never outlive the web server: when it dies without retiring its
-	 * programs first, the kernel sends SIGTERM. A parent that died before
-	 * prctl() took effect shows as a changed parent pid. */
-	parent = getppid();
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == 0 && getppid() != parent) {
-		log_info("the web server is gone: stopping");
-		status = 0;
 		goto out;
 	}
 

@@ -16,6 +16,14 @@ cleanup() {
 	trap - INT TERM EXIT
 	for p in $pids; do kill "$p" 2>/dev/null || true; done
 	for p in $pids; do wait "$p" 2>/dev/null || true; done
+	# The programs run in sessions of their own; they exit with lighttpd,
+	# and any that did not (one still starting as lighttpd died) goes here.
+	for e in /proc/[0-9]*/environ; do
+		if tr '\0' '\n' <"$e" 2>/dev/null | grep -qx "KVGATE_CONFIG=$run/kvgate.ini"; then
+			p=${e#/proc/}
+			kill "${p%/environ}" 2>/dev/null || true
+		fi
+	done
 	echo
 	echo "kvgate: stopped"
 }
