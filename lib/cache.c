@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "ascii.h"
 #include "buf.h"
 #include "cache.h"
 #include "route.h"
@@ -75,12 +76,8 @@ void cache_free(struct cache *c)
  * Vault, and versions are hexadecimal. */
 static void make_key(char *key, size_t len, const char *name, const char *version)
 {
-	size_t i, n;
-
-	n = (size_t)snprintf(key, len, "%s/%s", name, version ? version : "");
-	for (i = 0; i < n && i < len; i++)
-		if (key[i] >= 'A' && key[i] <= 'Z')
-			key[i] = (char)(key[i] + 32);
+	snprintf(key, len, "%s/%s", name, version ? version : "");
+	ascii_lower_n(key, len);
 }
 
 static struct entry *find(struct cache *c, const char *key)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "cors.h"
 
 /*
@@ -324,7 +325,7 @@ static bool request_headers_allowed(const struct policy_cors *c, const char *acr
 
 			if (!tchar(ch) || n + 1 >= sizeof(name))
 				return false;
-			name[n++] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+			name[n++] = (char)ascii_lower(ch);
 		}
 		name[n] = '\0';
 		while (*p == ' ' || *p == '\t')

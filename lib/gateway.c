@@ -15,6 +15,7 @@
 
 #include <fcgiapp.h>
 
+#include "ascii.h"
 #include "buf.h"
 #include "cors.h"
 #include "gateway.h"
@@ -95,7 +96,6 @@ static int self_origin(const struct policy *p, FCGX_ParamArray envp, char *out, 
 	const char *port = param(envp, "SERVER_PORT");
 	bool tls = https != NULL && strcasecmp(https, "off") != 0;
 	bool v6;
-	size_t i;
 
 	if (pub[0] != '\0') {
 		snprintf(out, len, "%s", pub);
@@ -110,9 +110,7 @@ static int self_origin(const struct policy *p, FCGX_ParamArray envp, char *out, 
 	else
 		snprintf(out, len, "%s://%s%s%s", tls ? "https" : "http", v6 ? "[" : "", name,
 		         v6 ? "]" : "");
-	for (i = 0; out[i] != '\0'; i++)
-		if (out[i] >= 'A' && out[i] <= 'Z')
-			out[i] = (char)(out[i] + 32);
+	ascii_lower_n(out, len);
 	return cors_origin_valid(out) ? 0 : -1;
 }
 

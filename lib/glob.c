@@ -3,17 +3,12 @@
  */
 #include <string.h>
 
+#include "ascii.h"
 #include "glob.h"
 
 /* Longest pattern: a secret name is at most 127 characters, and a pattern
  * longer than any name it could match is a mistake. */
 #define GLOB_PATTERN_MAX 127
-
-/* ASCII lower case; not tolower(), whose answer depends on the locale. */
-static unsigned char glob_lower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
-}
 
 /*
  * A pattern is 1-127 characters of [0-9A-Za-z-] (Key Vault's secret name
@@ -59,7 +54,7 @@ bool glob_match(const char *pattern, const char *name)
 		if (*p == '*') {
 			star = p++;
 			resume = s;
-		} else if (*p != '\0' && (*p == '?' || glob_lower(*p) == glob_lower(*s))) {
+		} else if (*p != '\0' && (*p == '?' || ascii_lower(*p) == ascii_lower(*s))) {
 			p++;
 			s++;
 		} else if (star != NULL) {

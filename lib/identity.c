@@ -36,6 +36,7 @@
 #include <openssl/x509.h>
 
 #include "base64.h"
+#include "mono.h"
 #include "buf.h"
 #include "identity.h"
 #include "jsonparse.h"
@@ -129,24 +130,6 @@ struct identity_request {
 static time_t identity_clock(void)
 {
 	return time(NULL);
-}
-
-/* Milliseconds of a monotonic clock, for the IMDS retry budget. */
-static long identity_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Sleep ms milliseconds (interrupted sleeps resume). */
-static void identity_sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
 }
 
 /* A short English description of e, for logs. Static storage. */
@@ -1393,7 +1376,7 @@ static enum identity_err identity_fetch(struct identity *id, char *detail, size_
 {
 	struct identity_request rq = {0};
 	struct http_response resp = {0};
-	long budget = http_get_timeout(id->http), start = identity_ms(), wait, left;
+	long budget = http_get_timeout(id->http), start = mono_ms(), wait, left;
 	enum identity_err err;
 	enum http_err herr;
 	bool imds_url;
@@ -1427,11 +1410,11 @@ static enum identity_err identity_fetch(struct identity *id, char *detail, size_
 		    !identity_imds_retryable(resp.status) || attempt >= IDENTITY_IMDS_TRIES)
 			break;
 		wait = IDENTITY_IMDS_BACKOFF_MS << (attempt - 1);
-		left = budget - (identity_ms() - start);
+		left = budget - (mono_ms() - start);
 		if (left < wait + IDENTITY_IMDS_MIN_CALL_MS)
 			break;
-		identity_sleep_ms(wait);
-		http_set_timeout(id->http, budget - (identity_ms() - start));
+		mono_sleep_ms(wait);
+		http_set_timeout(id->http, budget - (mono_ms() - start));
 		http_response_free(&resp);
 	}
 	http_set_timeout(id->http, budget);

@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ascii.h"
+#include "mono.h"
 #include "buf.h"
 #include "jsonparse.h"
 #include "http.h"
@@ -122,25 +124,6 @@ const char *kv_strerror(enum kv_err e)
 		return "the request's deadline was spent";
 	}
 	return "unknown kv error";
-}
-
-/* Milliseconds on the monotonic clock: deadlines must not jump with the
- * wall clock. */
-static long kv_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Sleep ms milliseconds, resuming after signals. */
-static void kv_sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
 }
 
 /* printf into a fixed buffer, when there is one. */
@@ -292,7 +275,7 @@ enum kv_err kv_client_new(const struct policy *p, struct kv_client **out, char *
 	c->deadline_ms = v->deadline_ms > 0 ? v->deadline_ms : 10000;
 	c->verify_resource = v->verify_challenge_resource;
 	c->max_retries = v->max_retries > 0 ? v->max_retries : 0;
-	c->jitter = ((uint64_t)getpid() << 32) ^ (uint64_t)kv_now_ms() ^ (uint64_t)(uintptr_t)c;
+	c->jitter = ((uint64_t)getpid() << 32) ^ (uint64_t)mono_ms() ^ (uint64_t)(uintptr_t)c;
 	if (c->jitter == 0)
 		c->jitter = 0x9E3779B97F4A7C15ULL;
 	if (v->url == NULL || !http_url_allowed(v->url) || !kv_split_url(c, v->url)) {
@@ -688,7 +671,7 @@ static enum kv_err kv_map_identity(struct kv_client *c, enum identity_err ie, bo
  * min(timeout_ms, left). *capped says whether the deadline is the bound. */
 static long kv_bound(const struct kv_client *c, long deadline, bool *capped)
 {
-	long left = deadline - kv_now_ms();
+	long left = deadline - mono_ms();
 
 	*capped = left < c->timeout_ms;
 	return *capped ? left : c->timeout_ms;
@@ -883,7 +866,7 @@ static bool kv_https_url(const char *url, char *host, size_t hlen, const char **
 	              "0123456789.-") < n)
 		return false;
 	for (i = 0; i < n; i++)
-		host[i] = (char)((a[i] >= 'A' && a[i] <= 'Z') ? a[i] + 32 : a[i]);
+		host[i] = (char)ascii_lower((unsigned char)a[i]);
 	host[n] = '\0';
 	*path = a + strcspn(a, "/");
 	return true;
@@ -927,16 +910,15 @@ static bool kv_resource_matches(const struct kv_client *c, const char *resource)
 {
 	char host[256], vhost[256];
 	const char *path;
-	size_t hn, vn, i;
+	size_t hn, vn;
 
 	if (!kv_https_url(resource, host, sizeof(host), &path) || strchr(host, '.') == NULL)
 		return false;
 	vn = strlen(c->host);
 	if (vn >= sizeof(vhost))
 		return false;
-	for (i = 0; i <= vn; i++)
-		vhost[i] =
-		    (char)((c->host[i] >= 'A' && c->host[i] <= 'Z') ? c->host[i] + 32 : c->host[i]);
+	memcpy(vhost, c->host, vn + 1);
+	ascii_lower_n(vhost, vn);
 	hn = strlen(host);
 	if (hn == vn)
 		return strcmp(host, vhost) == 0;
@@ -1056,7 +1038,7 @@ static enum kv_err kv_call(struct kv_client *c, const char *url, enum kv_shape s
                            struct json_object **out, struct kv_error *e)
 {
 	struct http_response resp = {0};
-	long deadline = kv_now_ms() + c->deadline_ms, delay, attempt = 0, wait_ms;
+	long deadline = mono_ms() + c->deadline_ms, delay, attempt = 0, wait_ms;
 	bool refreshed = false, retry;
 	enum kv_err err;
 
@@ -1072,13 +1054,13 @@ static enum kv_err kv_call(struct kv_client *c, const char *url, enum kv_shape s
 			break;
 		wait_ms = kv_retry_after_ms(resp.retry_after_ms, resp.retry_after, time(NULL));
 		delay = kv_backoff_ms(c, attempt, wait_ms);
-		if (delay + KV_ATTEMPT_MIN_MS > deadline - kv_now_ms()) {
+		if (delay + KV_ATTEMPT_MIN_MS > deadline - mono_ms()) {
 			err = kv_out_of_time(c, e, delay);
 			break;
 		}
 		log_debug("vault: %s (HTTP %ld), retry %ld in %ld ms", kv_strerror(err), e->status,
 		          attempt + 1, delay);
-		kv_sleep_ms(delay);
+		mono_sleep_ms(delay);
 		attempt++;
 	}
 	http_set_timeout(c->http, 0);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ascii.h"
 #include "buf.h"
 #include "exposure.h"
 #include "kv.h"
@@ -132,17 +133,13 @@ int shape_bundle(struct json_object *bundle, const char *origin)
 
 void shape_scope(const struct route *r, char *scope, size_t len)
 {
-	size_t i, n;
-
 	if (r->kind != ROUTE_VERSIONS) {
 		snprintf(scope, len, "secrets");
 		return;
 	}
 	/* Names compare ignoring case, so the scope is lower-cased. */
-	n = (size_t)snprintf(scope, len, "versions:%s", r->name);
-	for (i = 0; i < n && i < len; i++)
-		if (scope[i] >= 'A' && scope[i] <= 'Z')
-			scope[i] = (char)(scope[i] + 32);
+	snprintf(scope, len, "versions:%s", r->name);
+	ascii_lower_n(scope, len);
 }
 
 int shape_list(struct json_object *page, const struct policy *p, const struct policy_secrets *s,
