@@ -2,8 +2,8 @@
  * get-secret.fcgi: GET {base}/secrets/{name}[/{version}], the latest or one
  * version of a secret, as Key Vault's SecretBundle with its ids pointing at
  * the gateway. Answers are reused for [cache] ttl seconds; the cache holds
- * the vault's answers, shared by every origin, and the policy is applied
- * to each answer as it is given.
+ * the vault's answers, shared by every origin and by the host's processes,
+ * and the policy is applied to each answer as it is given.
  */
 #include <stdio.h>
 #include <time.h>
@@ -28,14 +28,9 @@ static void get_secret(struct gateway *g, const struct gateway_request *req, str
 		gateway_kv_error(r, &e, req->route.name);
 		return;
 	}
-	bundle = cache_get(g->cache, req->route.name, req->route.version);
-	if (bundle == NULL) {
-		if (kv_get_secret(g->kv, req->route.name, req->route.version, &bundle, &e) !=
-		    KV_OK) {
-			gateway_kv_error(r, &e, req->route.name);
-			return;
-		}
-		cache_put(g->cache, req->route.name, req->route.version, bundle);
+	if (gateway_get_secret(g, req->route.name, req->route.version, &bundle, &e) != KV_OK) {
+		gateway_kv_error(r, &e, req->route.name);
+		return;
 	}
 	/* Tags, enabled and the nbf/exp window, judged now: a cached bundle
 	 * may have expired since it was fetched. */

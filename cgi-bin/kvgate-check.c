@@ -106,7 +106,18 @@ static int describe(const struct policy *p)
 	}
 	printf("  %-18s%s\n", "secret ids",
 	       s->expose_vault_url ? "at the vault's host (expose_vault_url)" : "at the gateway");
-	printf("  %-18s%ld s, per process\n", "secret cache", policy_cache(p)->ttl);
+	{
+		const struct policy_cache *pc = policy_cache(p);
+
+		if (pc->ttl == 0)
+			printf("  %-18soff\n", "cache");
+		else
+			printf("  %-18s%ld s, %s, up to %ld answers; \"not found\" %ld s; stale "
+			       "while the vault fails: %ld s\n",
+			       "cache", pc->ttl,
+			       pc->shared ? "shared by the host's processes" : "per process",
+			       pc->max_entries, pc->negative_ttl, pc->stale_if_error);
+	}
 	putchar('\n');
 
 	/* Legal, but worth a second look. */

@@ -45,13 +45,23 @@ static void list_secrets(struct gateway *g, const struct gateway_request *req, s
 	 * vault (a paging token is still checked, as it would be). */
 	if (name == NULL && !exposure_list_allowed(s)) {
 		page = json_tokener_parse("{\"value\":[],\"nextLink\":null}");
+		/* The headers of a list the cache served: nothing tells this
+		 * policy's empty list from an empty vault's. */
+		if (policy_cache(g->policy)->ttl > 0)
+			snprintf(g->cache_status, sizeof(g->cache_status), "kvgate; hit; ttl=%ld",
+			         policy_cache(g->policy)->ttl);
+		else
+			snprintf(g->cache_status, sizeof(g->cache_status), "kvgate; fwd=bypass");
 		if (page == NULL)
 			response_error(r, 500, "InternalError", "The gateway ran out of memory.");
 		else
 			response_json(r, 200, page);
 		goto out;
 	}
-	if (kv_list(g->kv, name, req->route.maxresults, next, &page, &e) != KV_OK) {
+	/* The cache holds the vault's pages as they came: everything below
+	 * (the nextLink check, the policy's filter, the shaping) is applied
+	 * to each answer, for this request's origin. */
+	if (gateway_list(g, name, req->route.maxresults, next, &page, &e) != KV_OK) {
 		gateway_kv_error(r, &e, name ? name : "");
 		goto out;
 	}

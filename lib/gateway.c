@@ -20,6 +20,7 @@
 #include "cors.h"
 #include "gateway.h"
 #include "log.h"
+#include "mono.h"
 
 extern char **environ;
 
@@ -239,6 +240,196 @@ static void answer_options(const struct policy *p, const struct gateway_request 
 	response_empty(r, 204);
 }
 
+/* ---- the vault's answers through the cache ---------------------------- */
+
+/* The key of a list page: what selects it (the vault's nextLink, or the
+ * first page's size). */
+static void page_key(int maxresults, const char *next, char *b, size_t n)
+{
+	if (next != NULL)
+		snprintf(b, n, "%s", next);
+	else
+		snprintf(b, n, "first maxresults=%d", maxresults);
+}
+
+static enum kv_err fetch(struct gateway *g, enum cache_kind kind, const char *name,
+                         const char *version, int maxresults, const char *next,
+                         struct json_object **out, struct kv_error *e)
+{
+	if (kind == CACHE_SECRET)
+		return kv_get_secret(g->kv, name, version, out, e);
+	return kv_list(g->kv, name, maxresults, next, out, e);
+}
+
+/* Remember a fetch's outcome for the lease res holds. */
+static void settle(struct cache_result *res, enum kv_err rc, struct json_object *obj,
+                   const struct kv_error *e)
+{
+	const char *s;
+	size_t n;
+
+	if (rc == KV_OK) {
+		s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN, &n);
+		if (s != NULL)
+			cache_fill(res, s, n);
+	} else if (rc == KV_ENOTFOUND || rc == KV_EDISABLED) {
+		cache_fill_negative(res);
+	} else {
+		cache_fail(res, e);
+	}
+}
+
+/* One log line per process per 10 s while answers are served stale. */
+static void log_stale(const char *what, long past_s, const struct kv_error *e)
+{
+	static long last_ms = -100000, quiet;
+	long now = mono_ms();
+
+	if (now - last_ms < 10000) {
+		quiet++;
+		return;
+	}
+	log_warn("served %s from the cache %ld s past its ttl (stale_if_error): the vault "
+	         "failed: %s%s%s (%ld more stale answers since the last such line)",
+	         what, past_s, kv_strerror(e->err), e->message[0] ? ": " : "", e->message, quiet);
+	last_ms = now;
+	quiet = 0;
+}
+
+static enum kv_err cached(struct gateway *g, enum cache_kind kind, const char *name,
+                          const char *version, int maxresults, const char *next,
+                          struct json_object **out, struct kv_error *e)
+{
+	const struct policy_cache *pc = policy_cache(g->policy);
+	char b[KV_NEXTLINK_MAX + 32], what[ROUTE_NAME_MAX + 32];
+	struct cache_result res;
+	struct json_object *obj = NULL;
+	enum kv_err rc;
+	long ttl_ms = pc->ttl * 1000;
+
+	*out = NULL;
+	if (kind == CACHE_SECRET)
+		snprintf(b, sizeof(b), "%s", version ? version : "");
+	else
+		page_key(maxresults, next, b, sizeof(b));
+	cache_lookup(g->cache, kind, name ? name : "", b,
+	             mono_ms() + policy_vault(g->policy)->deadline_ms, &res);
+	switch (res.state) {
+	case CACHE_HIT:
+		if ((obj = json_tokener_parse(res.data)) == NULL) {
+			/* Cannot happen (it was serialized here): go upstream. */
+			cache_done(&res);
+			return fetch(g, kind, name, version, maxresults, next, out, e);
+		}
+		snprintf(g->cache_status, sizeof(g->cache_status), "kvgate; hit; ttl=%ld%s",
+		         (ttl_ms - res.age_ms) / 1000, res.collapsed ? "; collapsed" : "");
+		if (res.refresh && g->can_defer && !g->refresh.due) {
+			/* Refreshed once this answer is written (gateway_after). */
+			struct gateway_refresh *f = &g->refresh;
+
+			f->kind = kind;
+			snprintf(f->name, sizeof(f->name), "%s", name ? name : "");
+			snprintf(f->version, sizeof(f->version), "%s", version ? version : "");
+			f->maxresults = maxresults;
+			f->next = next ? strdup(next) : NULL;
+			if (next == NULL || f->next != NULL) {
+				f->res = res; /* the lease moves; the data is freed below */
+				f->res.data = NULL;
+				f->res.len = 0;
+				f->due = true;
+				res.lease = 0;
+			}
+		}
+		cache_done(&res);
+		*out = obj;
+		return KV_OK;
+	case CACHE_NEGATIVE:
+		cache_done(&res);
+		memset(e, 0, sizeof(*e));
+		e->err = KV_ENOTFOUND;
+		e->status = 404;
+		e->retry_after = -1;
+		snprintf(g->cache_status, sizeof(g->cache_status), "kvgate; hit; detail=negative");
+		return KV_ENOTFOUND;
+	case CACHE_FAILED:
+		*e = res.error;
+		rc = e->err;
+		break;
+	case CACHE_FETCH:
+		rc = fetch(g, kind, name, version, maxresults, next, &obj, e);
+		settle(&res, rc, obj, e);
+		if (rc == KV_OK) {
+			snprintf(g->cache_status, sizeof(g->cache_status), "kvgate; fwd=%s; stored",
+			         res.data != NULL ? "stale" : "miss");
+			cache_done(&res);
+			*out = obj;
+			return KV_OK;
+		}
+		break;
+	case CACHE_OFF:
+	default:
+		cache_done(&res);
+		rc = fetch(g, kind, name, version, maxresults, next, out, e);
+		if (rc == KV_OK)
+			snprintf(g->cache_status, sizeof(g->cache_status), "kvgate; fwd=%s",
+			         pc->ttl > 0 ? "miss" : "bypass");
+		return rc;
+	}
+	/* The fetch failed (here, or in the process waited for): an answer
+	 * within stale_if_error serves when the vault is the one failing. */
+	if (res.data != NULL && rc != KV_OK && cache_stale_ok(e) &&
+	    (obj = json_tokener_parse(res.data)) != NULL) {
+		snprintf(g->cache_status, sizeof(g->cache_status),
+		         "kvgate; hit; ttl=%ld; fwd=stale; detail=stale-if-error",
+		         (ttl_ms - res.age_ms) / 1000);
+		if (kind == CACHE_SECRET)
+			snprintf(what, sizeof(what), "secret %s", name);
+		else
+			snprintf(what, sizeof(what), "a list page%s%s", name ? " of " : "",
+			         name ? name : "");
+		log_stale(what, (res.age_ms - ttl_ms) / 1000, e);
+		cache_done(&res);
+		*out = obj;
+		return KV_OK;
+	}
+	cache_done(&res);
+	return rc;
+}
+
+enum kv_err gateway_get_secret(struct gateway *g, const char *name, const char *version,
+                               struct json_object **out, struct kv_error *e)
+{
+	return cached(g, CACHE_SECRET, name, version, 0, NULL, out, e);
+}
+
+enum kv_err gateway_list(struct gateway *g, const char *name, int maxresults, const char *next,
+                         struct json_object **out, struct kv_error *e)
+{
+	return cached(g, CACHE_PAGE, name, NULL, maxresults, next, out, e);
+}
+
+/* After the answer is written: the refresh ahead a request took, if any. */
+static void gateway_after(struct gateway *g)
+{
+	struct gateway_refresh *f = &g->refresh;
+	struct json_object *obj = NULL;
+	struct kv_error e = {.err = KV_OK, .retry_after = -1};
+	enum kv_err rc;
+
+	if (!f->due)
+		return;
+	rc = fetch(g, f->kind, f->name[0] ? f->name : NULL, f->version, f->maxresults, f->next,
+	           &obj, &e);
+	settle(&f->res, rc, obj, &e);
+	if (rc != KV_OK && rc != KV_ENOTFOUND && rc != KV_EDISABLED)
+		log_warn("refreshing a cached answer ahead of its expiry failed: %s",
+		         kv_strerror(rc));
+	json_object_put(obj);
+	cache_done(&f->res);
+	free(f->next);
+	memset(f, 0, sizeof(*f));
+}
+
 /* One request: the checks all routes share, then the program's handler. */
 static void serve(struct gateway *g, FCGX_ParamArray envp, unsigned kinds, gateway_handler handler,
                   struct response *r, bool *head)
@@ -335,7 +526,13 @@ static void handle(struct gateway *g, FCGX_ParamArray envp, FCGX_Stream *out, un
 	bool head = false;
 
 	response_init(&r);
+	g->cache_status[0] = '\0';
+	g->can_defer = out != NULL;
 	serve(g, envp, kinds, handler, &r, &head);
+	/* Only a 200 says how the cache served it: a 404 must look the same
+	 * whether the secret is missing, denied or remembered missing. */
+	if (r.status == 200 && g->cache_status[0] != '\0')
+		response_header(&r, "Cache-Status", g->cache_status);
 	emit(&r, head, out);
 	response_free(&r);
 }
@@ -379,6 +576,31 @@ static char *paging_material(const struct policy *p)
 }
 
 /*
+ * The cache for policy p. Processes share one when they read the same vault
+ * (and API version) as the same identity: answers depend on nothing else
+ * before the policy filters them.
+ */
+static struct cache *open_cache(const struct policy *p)
+{
+	const struct policy_cache *pc = policy_cache(p);
+	const struct policy_identity *pi = policy_identity(p);
+	struct cache_config cfg;
+	char scope[1024];
+
+	snprintf(scope, sizeof(scope), "%s\n%s\n%d\n%s\n%s\n%s", policy_vault(p)->url,
+	         policy_vault(p)->api_version, (int)pi->method, pi->authority_host, pi->tenant_id,
+	         pi->client_id);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ttl = pc->ttl;
+	cfg.negative_ttl = pc->negative_ttl;
+	cfg.stale_if_error = pc->stale_if_error;
+	cfg.max_entries = pc->max_entries;
+	cfg.shared = pc->shared;
+	cfg.scope = scope;
+	return cache_open(&cfg);
+}
+
+/*
  * Load the policy at path and make everything that depends on it: the Key
  * Vault client, the paging key and the cache (for programs that call the
  * vault, or when checking). On failure every problem is logged, nothing is
@@ -417,7 +639,7 @@ static int gateway_open(struct gateway *g, const char *path, unsigned flags, boo
 			goto out;
 		}
 		rc = -1;
-		if ((n.cache = cache_new(policy_cache(p)->ttl)) == NULL) {
+		if (!check && (n.cache = open_cache(p)) == NULL) {
 			log_error("out of memory");
 			goto out;
 		}
@@ -437,7 +659,11 @@ out:
 /* Release what gateway_open() made. Accepts a zeroed gateway. */
 static void gateway_close(struct gateway *g)
 {
-	cache_free(g->cache);
+	if (g->refresh.due) {
+		cache_done(&g->refresh.res);
+		free(g->refresh.next);
+	}
+	cache_close(g->cache);
 	kv_client_free(g->kv);
 	pagetoken_key_free(&g->paging);
 	policy_free((struct policy *)g->policy);
@@ -556,6 +782,7 @@ int gateway_main(int argc, char **argv, const char *progname, unsigned flags, un
 		maybe_reload(&g, &w, flags);
 		handle(&g, req.envp, req.out, kinds, handler);
 		FCGX_Finish_r(&req);
+		gateway_after(&g);
 		busy = 0;
 	}
 	FCGX_Free(&req, 1);

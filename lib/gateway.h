@@ -33,11 +33,26 @@ struct gateway_request {
 	struct route route;      /* parsed for GET and HEAD */
 };
 
+/* A refresh ahead taken by a request, made once its answer is written. */
+struct gateway_refresh {
+	bool due;
+	enum cache_kind kind;
+	char name[ROUTE_NAME_MAX + 1];
+	char version[ROUTE_VERSION_LEN + 1];
+	int maxresults;
+	char *next; /* the vault's nextLink for a page after the first */
+	struct cache_result res;
+};
+
 struct gateway {
 	const struct policy *policy;
 	struct kv_client *kv;        /* NULL for programs that never call the vault */
 	struct pagetoken_key paging; /* seals the $skiptoken of nextLinks */
-	struct cache *cache;         /* secrets fetched, for [cache] ttl; NULL: none */
+	struct cache *cache;         /* answers fetched (cache.h); NULL: none */
+	/* Per request. */
+	char cache_status[96]; /* the Cache-Status header of a 200, "" none */
+	bool can_defer;        /* work may follow the answer (FastCGI) */
+	struct gateway_refresh refresh;
 };
 
 /* A program's route: fill r for req. r has been initialised. */
@@ -58,6 +73,20 @@ enum gateway_flags {
  */
 int gateway_main(int argc, char **argv, const char *progname, unsigned flags, unsigned kinds,
                  gateway_handler handler);
+
+/*
+ * The vault's answers through the cache (cache.h): a secret's bundle
+ * (version NULL or "" for the latest), or one list page (name NULL for all
+ * secrets; next the vault's nextLink after the first page). Concurrent
+ * misses for the same answer make one upstream call; a recent "not found"
+ * is answered from the cache; an answer within stale_if_error serves when
+ * the vault fails (logged, and said in Cache-Status). On success *out is
+ * the parsed answer (json_object_put); else NULL and e says why.
+ */
+enum kv_err gateway_get_secret(struct gateway *g, const char *name, const char *version,
+                               struct json_object **out, struct kv_error *e);
+enum kv_err gateway_list(struct gateway *g, const char *name, int maxresults, const char *next,
+                         struct json_object **out, struct kv_error *e);
 
 /* Answer r from a Key Vault error: the one place where upstream failures
  * become HTTP statuses (404 for missing and disabled alike, 503 with

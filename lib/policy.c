@@ -228,6 +228,14 @@ static const struct key keys[] = {
 
 	{.section = "cache", .name = "ttl", .type = KEY_INT, .min = 0, .max = 86400, .def = "60",
 	 .off = OFF(cache.ttl)},
+	{.section = "cache", .name = "negative_ttl", .type = KEY_INT, .min = 0, .max = 86400,
+	 .def = "10", .optional = true, .off = OFF(cache.negative_ttl)},
+	{.section = "cache", .name = "stale_if_error", .type = KEY_INT, .min = 0, .max = 604800,
+	 .def = "300", .optional = true, .off = OFF(cache.stale_if_error)},
+	{.section = "cache", .name = "max_entries", .type = KEY_INT, .min = 16, .max = 1000000,
+	 .def = "1024", .optional = true, .off = OFF(cache.max_entries)},
+	{.section = "cache", .name = "shared", .type = KEY_BOOL, .def = "true", .optional = true,
+	 .off = OFF(cache.shared)},
 };
 /* clang-format on */
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -84,7 +84,11 @@ struct policy_secrets {
 };
 
 struct policy_cache {
-	long ttl; /* seconds */
+	long ttl;            /* seconds an answer is fresh; 0: no cache */
+	long negative_ttl;   /* seconds a "not found" is remembered */
+	long stale_if_error; /* seconds past ttl an answer serves while the vault fails */
+	long max_entries;    /* answers kept (least recently used go first) */
+	bool shared;         /* one cache for the host's processes, else per process */
 };
 
 struct policy;

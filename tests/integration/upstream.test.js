@@ -191,7 +191,7 @@ test('vault hanging gives 504 GatewayTimeout within timeout_ms * attempts + 1 s'
 });
 
 test('vault answering slower than timeout_ms gives 504 GatewayTimeout', async () => {
-	const res = await withFault({ target: 'vault', mode: 'slow', delayMs: TIMEOUT_MS * 2 }, () => gw.get('/api/secrets?maxresults=3', { headers: H }));
+	const res = await withFault({ target: 'vault', mode: 'slow', delayMs: TIMEOUT_MS * 2 }, () => gw.get('/api/secrets?maxresults=13', { headers: H }));
 	assertUpstreamError(res, 504, 'GatewayTimeout');
 	assert.ok(res.ms < BOUND_MS + TIMEOUT_MS, `answered in ${res.ms} ms`);
 });

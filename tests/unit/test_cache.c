@@ -1,140 +1,362 @@
 /*
- * test_cache.c: the per-process secret cache (lib/cache.c). Pins down:
- * hits within ttl and misses after it, names ignoring case, latest and
- * versions kept apart, ttl 0 caching nothing, LRU eviction at capacity,
- * oversized entries refused, and entries wiped when dropped.
+ * test_cache.c: the vault's answers, cached (lib/cache.c). Pins down, in a
+ * private cache with a test clock: hits within ttl and misses after it,
+ * names ignoring case, versions and pages apart, "not found" remembered
+ * negative_ttl, refresh ahead in the last tenth of ttl continuing the old
+ * answer's schedule, stale answers attached within stale_if_error only,
+ * least recently used eviction at max_entries, answers too big refused,
+ * bytes wiped when dropped, and ttl 0 caching nothing. Then, across real
+ * processes sharing one segment: one fetch for many concurrent misses
+ * (collapsed), a failed fetch reaching its waiters, a lease whose process
+ * died taken over, a process dying holding the mutex, a segment someone
+ * else could read refused, and the last process out removing the segment.
  */
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "../../lib/cache.c"
 #include "tap.h"
 
-static long fake_now;
+static long fake_now = 1000000;
 
 static long fake_clock(void)
 {
 	return fake_now;
 }
 
-static struct json_object *bundle(const char *value)
+static struct cache_config config(long ttl, const char *scope, bool shared)
 {
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "value", json_object_new_string(value));
-	json_object_object_add(o, "id", json_object_new_string("https://v/secrets/a/b"));
-	return o;
+	struct cache_config cfg = {.ttl = ttl,
+	                           .negative_ttl = 10,
+	                           .stale_if_error = 300,
+	                           .max_entries = 16,
+	                           .shared = shared,
+	                           .scope = scope};
+	return cfg;
 }
 
-/* The value of a cached bundle, or NULL on a miss (the object is freed). */
-static int hit_is(struct cache *c, const char *name, const char *version, const char *want)
+/* Look up and fill at once when asked to fetch: the state seen. */
+static enum cache_state get(struct cache *c, const char *name, const char *version,
+                            const char *fill, char *seen, size_t seen_len)
 {
-	struct json_object *o = cache_get(c, name, version), *v;
-	int same;
+	struct cache_result r;
+	enum cache_state st;
 
-	if (o == NULL)
-		return want == NULL;
-	same = want != NULL && json_object_object_get_ex(o, "value", &v) &&
-	       strcmp(json_object_get_string(v), want) == 0;
-	json_object_put(o);
-	return same;
+	cache_lookup(c, CACHE_SECRET, name, version, c->now() + 1000, &r);
+	st = r.state;
+	if (seen != NULL)
+		snprintf(seen, seen_len, "%s", r.data ? r.data : "");
+	if (st == CACHE_FETCH && fill != NULL)
+		cache_fill(&r, fill, strlen(fill));
+	cache_done(&r);
+	return st;
+}
+
+static void private_tests(void)
+{
+	struct cache_config cfg = config(60, "private", false);
+	struct cache *c = cache_open(&cfg);
+	struct cache_result r;
+	struct cache_stats st;
+	char seen[256], name[32], *big;
+	size_t zero;
+
+	cache_set_clock(c, fake_clock);
+	ok(c != NULL && !cache_is_shared(c), "a private cache opens");
+	ok(get(c, "Public-S", "", "{\"value\":\"one\"}", NULL, 0) == CACHE_FETCH,
+	   "the first lookup asks the caller to fetch");
+	ok(get(c, "public-s", "", NULL, seen, sizeof(seen)) == CACHE_HIT &&
+	       strcmp(seen, "{\"value\":\"one\"}") == 0,
+	   "the next lookup hits, with the name in another case");
+	ok(get(c, "public-s", "0123456789abcdef0123456789abcdef", NULL, NULL, 0) == CACHE_FETCH,
+	   "a version is cached apart from the latest");
+	cache_lookup(c, CACHE_PAGE, "public-s", "", fake_now + 1000, &r);
+	ok(r.state == CACHE_FETCH, "a list page is cached apart from a secret of the same name");
+	cache_done(&r);
+
+	fake_now += 53000; /* 53 s: not yet in the last 5 s (a tenth, at most 5 s) */
+	cache_lookup(c, CACHE_SECRET, "public-s", "", fake_now + 1000, &r);
+	ok(r.state == CACHE_HIT && !r.refresh, "53 s into a 60 s ttl: a plain hit");
+	cache_done(&r);
+	fake_now += 2000; /* 55 s */
+	cache_lookup(c, CACHE_SECRET, "public-s", "", fake_now + 1000, &r);
+	ok(r.state == CACHE_HIT && r.refresh, "55 s: a hit that takes the refresh ahead");
+	{
+		struct cache_result r2;
+
+		cache_lookup(c, CACHE_SECRET, "public-s", "", fake_now + 1000, &r2);
+		ok(r2.state == CACHE_HIT && !r2.refresh,
+		   "while a refresh is under way, others just hit");
+		cache_done(&r2);
+	}
+	fake_now += 100;
+	cache_fill(&r, "{\"value\":\"two\"}", 15);
+	cache_done(&r);
+	fake_now += 6000; /* 61.1 s after the first fetch */
+	ok(get(c, "public-s", "", NULL, seen, sizeof(seen)) == CACHE_HIT &&
+	       strcmp(seen, "{\"value\":\"two\"}") == 0,
+	   "past the old ttl the refreshed answer serves");
+	fake_now += 54000; /* 115.1 s: the refreshed answer's ttl ran from 60 s */
+	cache_lookup(c, CACHE_SECRET, "public-s", "", fake_now + 1000, &r);
+	ok(r.state == CACHE_HIT && r.refresh,
+	   "the refreshed answer's ttl continues the old one's (one read per ttl)");
+	cache_done(&r); /* given up: the lease goes back */
+	cache_lookup(c, CACHE_SECRET, "public-s", "", fake_now + 1000, &r);
+	ok(r.state == CACHE_HIT && r.refresh, "a refresh given up can be taken again");
+	cache_done(&r);
+
+	fake_now += 10000; /* expired, within stale_if_error */
+	cache_lookup(c, CACHE_SECRET, "public-s", "", fake_now + 1000, &r);
+	ok(r.state == CACHE_FETCH && r.data != NULL && strcmp(r.data, "{\"value\":\"two\"}") == 0,
+	   "an expired answer asks for a fetch and comes along as stale");
+	{
+		struct kv_error e = {.err = KV_EUNAVAILABLE, .retry_after = -1};
+
+		ok(cache_stale_ok(&e), "an unavailable vault may be answered stale");
+		cache_fail(&r, &e);
+	}
+	cache_done(&r);
+	cache_lookup(c, CACHE_SECRET, "public-s", "", fake_now + 1000, &r);
+	ok(r.state == CACHE_FETCH && r.data != NULL, "a failed fetch keeps the stale answer");
+	cache_done(&r);
+	fake_now += 301000;
+	cache_lookup(c, CACHE_SECRET, "public-s", "", fake_now + 1000, &r);
+	ok(r.state == CACHE_FETCH && r.data == NULL,
+	   "past stale_if_error nothing stale comes along");
+	cache_done(&r);
+	{
+		struct kv_error e = {.err = KV_EFORBIDDEN, .retry_after = -1};
+		struct kv_error e2 = {.err = KV_ENOTFOUND, .retry_after = -1};
+
+		ok(!cache_stale_ok(&e) && !cache_stale_ok(&e2),
+		   "a refusal or a missing secret is never answered stale");
+	}
+
+	ok(get(c, "gone", "", NULL, NULL, 0) == CACHE_FETCH, "a missing secret is fetched");
+	cache_lookup(c, CACHE_SECRET, "gone", "", fake_now + 1000, &r);
+	cache_fill_negative(&r);
+	cache_done(&r);
+	ok(get(c, "gone", "", NULL, NULL, 0) == CACHE_NEGATIVE, "then remembered as not found");
+	fake_now += 10000;
+	ok(get(c, "gone", "", NULL, NULL, 0) == CACHE_FETCH,
+	   "and fetched again after negative_ttl");
+
+	/* LRU: 16 slots. */
+	for (int i = 0; i < 16; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		get(c, name, "", "{\"value\":\"x\"}", NULL, 0);
+	}
+	ok(get(c, "n0", "", NULL, NULL, 0) == CACHE_HIT, "n0 is cached");
+	get(c, "newcomer", "", "{\"value\":\"new\"}", NULL, 0);
+	ok(get(c, "newcomer", "", NULL, NULL, 0) == CACHE_HIT, "a new entry enters a full cache");
+	ok(get(c, "n0", "", NULL, NULL, 0) == CACHE_HIT, "the recently used entry survives");
+	ok(get(c, "n1", "", NULL, NULL, 0) == CACHE_FETCH, "the least recently used one went");
+	cache_get_stats(c, &st);
+	ok(st.evictions >= 1, "evictions are counted (%llu)", (unsigned long long)st.evictions);
+
+	big = malloc(CACHE_ENTRY_MAX + 2);
+	memset(big, 'x', CACHE_ENTRY_MAX + 1);
+	big[CACHE_ENTRY_MAX + 1] = '\0';
+	ok(get(c, "big", "", big, NULL, 0) == CACHE_FETCH &&
+	       get(c, "big", "", NULL, NULL, 0) == CACHE_FETCH,
+	   "an answer over CACHE_ENTRY_MAX is not cached");
+	big[CACHE_ENTRY_MAX - 10] = '\0';
+	ok(get(c, "big2", "", big, NULL, 0) == CACHE_FETCH &&
+	       get(c, "big2", "", NULL, seen, sizeof(seen)) == CACHE_HIT,
+	   "an answer just under CACHE_ENTRY_MAX is, across many chunks");
+	free(big);
+
+	/* Wiped when dropped: every chunk ever used is zero after the
+	 * entries holding a marker are gone. */
+	get(c, "wipe", "", "{\"value\":\"wipe-me-marker\"}", NULL, 0);
+	fake_now += 10000000; /* everything is spent */
+	for (int i = 0; i < 16; i++) {
+		snprintf(name, sizeof(name), "z%d", i);
+		get(c, name, "", "", NULL, 0); /* empty answers: no chunks */
+	}
+	zero = 0;
+	for (size_t i = 0; i < (size_t)c->h->chunk_top * CHUNK; i++)
+		zero += c->chunks[i] == 0;
+	ok(zero == (size_t)c->h->chunk_top * CHUNK && c->h->chunk_top > 0,
+	   "dropped answers' bytes are wiped (%u chunks)", c->h->chunk_top);
+	cache_close(c);
+	cache_close(NULL);
+	ok(1, "cache_close accepts NULL");
+
+	cfg.ttl = 0;
+	c = cache_open(&cfg);
+	ok(get(c, "s", "", "{}", NULL, 0) == CACHE_OFF &&
+	       get(c, "s", "", NULL, NULL, 0) == CACHE_OFF,
+	   "ttl 0 caches nothing");
+	cache_close(c);
+}
+
+/* ---- across processes ---------------------------------------------- */
+
+static char scope[128];
+
+/* A child: open the shared cache, look the key up once; when asked to
+ * fetch, wait ms then fill (or fail when fail is set, or die holding the
+ * lease when die is set). Exit status: the state seen, +10 when collapsed. */
+static pid_t child(const char *key, long ms, int fail, int die)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct cache_config cfg = config(60, scope, true);
+		struct cache *c = cache_open(&cfg);
+		struct cache_result r;
+		int code;
+
+		if (!cache_is_shared(c))
+			_exit(99);
+		cache_lookup(c, CACHE_SECRET, key, "", mono_ms() + 5000, &r);
+		code = (int)r.state + (r.collapsed ? 10 : 0);
+		if (r.state == CACHE_FETCH) {
+			mono_sleep_ms(ms);
+			if (die)
+				_exit(code);
+			if (fail) {
+				struct kv_error e = {.err = KV_ETHROTTLED, .retry_after = 7};
+
+				cache_fail(&r, &e);
+			} else {
+				cache_fill(&r, "{\"value\":\"shared\"}", 18);
+			}
+		}
+		if (r.state == CACHE_FAILED && r.error.err == KV_ETHROTTLED &&
+		    r.error.retry_after == 7)
+			code += 20;
+		cache_done(&r);
+		cache_close(c);
+		_exit(code);
+	}
+	return pid;
+}
+
+static int status_of(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static void shared_tests(void)
+{
+	struct cache_config cfg;
+	struct cache *holder, *c;
+	pid_t pids[8];
+	int fetches, collapsed, hits, failed, code;
+	char path[160], seen[64];
+	struct stat st;
+	struct cache_stats stats;
+
+	snprintf(scope, sizeof(scope), "test %ld %ld", (long)getpid(), mono_ms());
+	cfg = config(60, scope, true);
+	/* A process that stays for the whole test, like a long-lived one. */
+	holder = cache_open(&cfg);
+	ok(holder != NULL && cache_is_shared(holder), "a shared cache opens (%s)", holder->name);
+	snprintf(path, sizeof(path), "/dev/shm%s", holder->name);
+	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_uid == geteuid(),
+	   "its segment is the user's, mode 0600");
+
+	/* Eight processes miss the same secret at once: one fetch. */
+	for (int i = 0; i < 8; i++)
+		pids[i] = child("hot", 300, 0, 0);
+	fetches = collapsed = hits = 0;
+	for (int i = 0; i < 8; i++) {
+		code = status_of(pids[i]);
+		fetches += code == CACHE_FETCH;
+		hits += code % 10 == CACHE_HIT;
+		collapsed += code == CACHE_HIT + 10;
+	}
+	ok(fetches == 1 && hits == 7, "8 concurrent misses make 1 fetch, 7 hits (%d, %d)", fetches,
+	   hits);
+	ok(collapsed >= 1, "the hits waited for that fetch (%d collapsed)", collapsed);
+	ok(get(holder, "hot", "", NULL, seen, sizeof(seen)) == CACHE_HIT &&
+	       strcmp(seen, "{\"value\":\"shared\"}") == 0,
+	   "another process sees the answer one process fetched");
+
+	/* A failed fetch reaches those waiting for it. */
+	for (int i = 0; i < 4; i++)
+		pids[i] = child("down", 300, 1, 0);
+	fetches = failed = 0;
+	for (int i = 0; i < 4; i++) {
+		code = status_of(pids[i]);
+		fetches += code == CACHE_FETCH;
+		failed += code == CACHE_FAILED + 10 + 20;
+	}
+	ok(fetches == 1 && failed == 3,
+	   "a failed fetch fails its 3 waiters alike, with its error (%d, %d)", fetches, failed);
+
+	/* A process dies holding the lease: another takes over at once. */
+	pids[0] = child("orphan", 0, 0, 1);
+	ok(status_of(pids[0]) == CACHE_FETCH, "a process takes the lease and dies");
+	{
+		long t0 = mono_ms();
+		struct cache_result r;
+
+		cache_lookup(holder, CACHE_SECRET, "orphan", "", mono_ms() + 5000, &r);
+		ok(r.state == CACHE_FETCH && mono_ms() - t0 < 2000,
+		   "the dead holder's lease is taken over well before it ends (%ld ms)",
+		   mono_ms() - t0);
+		cache_done(&r);
+	}
+
+	/* A process dies holding the mutex: the next one empties the cache. */
+	pids[0] = fork();
+	if (pids[0] == 0) {
+		struct cache *cc = cache_open(&cfg);
+
+		pthread_mutex_lock(&cc->h->lock);
+		_exit(0);
+	}
+	status_of(pids[0]);
+	ok(get(holder, "hot", "", NULL, NULL, 0) == CACHE_FETCH,
+	   "after a process died holding the lock, the cache starts empty");
+	cache_get_stats(holder, &stats);
+	ok(stats.resets == 1, "and the reset is counted");
+	ok(get(holder, "hot", "", "{\"value\":\"again\"}", NULL, 0) == CACHE_FETCH &&
+	       get(holder, "hot", "", NULL, NULL, 0) == CACHE_HIT,
+	   "and works again");
+
+	/* The last process out removes the segment (and wipes it). */
+	c = cache_open(&cfg);
+	cache_close(c);
+	ok(stat(path, &st) == 0, "a process leaving while another stays keeps the segment");
+	cache_close(holder);
+	ok(stat(path, &st) != 0 && errno == ENOENT, "the last process out removes it");
+
+	/* A segment anyone else could read is not used. */
+	{
+		char name[64];
+		int fd;
+
+		snprintf(scope, sizeof(scope), "test-foreign %ld %ld", (long)getpid(), mono_ms());
+		cfg = config(60, scope, true);
+		c = cache_open(&cfg);
+		snprintf(name, sizeof(name), "%s", c->name);
+		cache_close(c);
+		fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0644);
+		fchmod(fd, 0644);
+		c = cache_open(&cfg);
+		ok(fd >= 0 && c != NULL && !cache_is_shared(c),
+		   "a segment readable by others is refused: a private cache instead");
+		ok(get(c, "s", "", "{}", NULL, 0) == CACHE_FETCH &&
+		       get(c, "s", "", NULL, NULL, 0) == CACHE_HIT,
+		   "and the private cache works");
+		cache_close(c);
+		close(fd);
+		shm_unlink(name);
+	}
 }
 
 int main(void)
 {
-	struct cache *c = cache_new(60);
-	struct json_object *o;
-	char name[32], *big;
-	int all;
-
-	cache_set_clock(c, fake_clock);
-	fake_now = 1000;
-	ok(hit_is(c, "s", "", NULL), "an empty cache misses");
-	o = bundle("v1");
-	cache_put(c, "Public-S", "", o);
-	json_object_put(o);
-	ok(hit_is(c, "public-s", "", "v1"), "a stored answer is found, the name ignoring case");
-	ok(hit_is(c, "public-s", "0123456789abcdef0123456789abcdef", NULL),
-	   "a version is not the latest: kept apart");
-	fake_now += 59;
-	ok(hit_is(c, "PUBLIC-S", "", "v1"), "still fresh one second before ttl");
-	fake_now += 1;
-	ok(hit_is(c, "public-s", "", NULL), "stale at ttl: the next request goes to the vault");
-	ok(c->e[0].json == NULL, "a stale entry is dropped when found stale");
-
-	o = bundle("v2");
-	cache_put(c, "s", "", o);
-	json_object_put(o);
-	o = bundle("v3");
-	cache_put(c, "s", "", o);
-	json_object_put(o);
-	ok(hit_is(c, "s", "", "v3"), "a newer answer replaces the entry");
-	all = 0;
-	for (size_t i = 0; i < CACHE_MAX_ENTRIES; i++)
-		all += c->e[i].json != NULL;
-	ok(all == 1, "replacing does not take a second slot");
-
-	/* Fill the cache; the least recently used entry goes first. */
-	for (int i = 0; i < CACHE_MAX_ENTRIES; i++) {
-		snprintf(name, sizeof(name), "n%d", i);
-		o = bundle(name);
-		cache_put(c, name, "", o);
-		json_object_put(o);
-		if (i == 0)
-			fake_now++;
-	}
-	ok(hit_is(c, "n0", "", "n0"), "entry n0 is there (and now recently used)");
-	fake_now++;
-	o = bundle("new");
-	cache_put(c, "newcomer", "", o);
-	json_object_put(o);
-	ok(hit_is(c, "newcomer", "", "new"), "a new entry enters a full cache");
-	ok(hit_is(c, "n0", "", "n0"), "the recently used entry survives eviction");
-	all = 0;
-	for (size_t i = 0; i < CACHE_MAX_ENTRIES; i++)
-		all += c->e[i].json != NULL;
-	ok(all == CACHE_MAX_ENTRIES, "the cache never holds more than CACHE_MAX_ENTRIES");
-
-	big = malloc(CACHE_ENTRY_MAX + 1);
-	memset(big, 'x', CACHE_ENTRY_MAX);
-	big[CACHE_ENTRY_MAX] = '\0';
-	o = bundle(big);
-	cache_put(c, "big", "", o);
-	json_object_put(o);
-	free(big);
-	ok(hit_is(c, "big", "", NULL), "an answer over CACHE_ENTRY_MAX is not cached");
-	cache_free(c);
-	cache_free(NULL);
-	ok(1, "cache_free accepts NULL");
-
-	c = cache_new(0);
-	o = bundle("v");
-	cache_put(c, "s", "", o);
-	json_object_put(o);
-	ok(hit_is(c, "s", "", NULL), "ttl 0 caches nothing");
-	cache_free(c);
-
-	/* drop() wipes before freeing: check on an entry we drop by hand. */
-	c = cache_new(60);
-	o = bundle("wipe-me");
-	cache_put(c, "w", "", o);
-	json_object_put(o);
-	{
-		struct entry *e = find(c, "w/");
-		char *p = e->json;
-		size_t n = e->len;
-		char copy[256];
-
-		/* Keep the allocation alive to look at it after the wipe. */
-		e->json = NULL;
-		memcpy(copy, p, n);
-		ok(strstr(copy, "wipe-me") != NULL, "the entry holds the value");
-		buf_wipe(p, n);
-		all = 1;
-		for (size_t i = 0; i < n; i++)
-			all &= p[i] == 0;
-		ok(all, "buf_wipe, as drop() uses it, zeroes the entry's bytes");
-		free(p);
-	}
-	cache_free(c);
+	private_tests();
+	shared_tests();
 	return tap_done();
 }

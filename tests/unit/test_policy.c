@@ -1782,7 +1782,8 @@ static void test_many(void)
 		snprintf(l[3], sizeof(l[3]),
 		         "[cache] ttl: the value on line %d has no closing double quote",
 		         policy_ini_line(text, "ttl ="));
-		snprintf(l[4], sizeof(l[4]), "[cache] ttl2: unknown key (line %d); [cache] has ttl",
+		snprintf(l[4], sizeof(l[4]), "[cache] ttl2: unknown key (line %d); [cache] has ttl, "
+		         "negative_ttl, stale_if_error, max_entries, shared",
 		         policy_ini_line(text, "ttl2"));
 		ok(n == 5 && e.n == 5 && has(&e, l[0]) && has(&e, l[1]) && has(&e, l[2]) &&
 		       has(&e, l[3]) && has(&e, l[4]),
