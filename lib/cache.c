@@ -105,6 +105,9 @@ struct cache {
 	unsigned char *chunks;
 	int fd; /* the segment, -1 when private */
 	char name[64];
+	char path[96]; /* /dev/shm + name */
+	bool left;     /* cache_leave() ran */
+	bool shared;   /* the segment is shared with other processes */
 	long (*now)(void);
 };
 
@@ -297,12 +300,11 @@ fail:
  */
 static int try_shared(struct cache *c, const struct layout *l, const unsigned char scope[KEY_LEN])
 {
-	char path[128];
+	const char *path = c->path;
 	struct stat st;
 	void *p = MAP_FAILED;
 	int fd;
 
-	snprintf(path, sizeof(path), "/dev/shm%s", c->name);
 	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
 		if ((fd = create_shared(c, l, scope, path)) == -2)
@@ -343,6 +345,7 @@ static int try_shared(struct cache *c, const struct layout *l, const unsigned ch
 		goto fail;
 	}
 	c->fd = fd;
+	c->shared = true;
 	return 1;
 fail:
 	if (p != MAP_FAILED)
@@ -369,6 +372,7 @@ struct cache *cache_open(const struct cache_config *cfg)
 		snprintf(c->name, sizeof(c->name), "/kvgate-%u-%02x%02x%02x%02x%02x%02x%02x%02x",
 		         (unsigned)geteuid(), scope[0], scope[1], scope[2], scope[3], scope[4],
 		         scope[5], scope[6], scope[7]);
+		snprintf(c->path, sizeof(c->path), "/dev/shm%s", c->name);
 		for (int tries = 0; tries < 5 && (rc = try_shared(c, &l, scope)) == 0; tries++)
 			;
 		if (rc != 1)
@@ -384,7 +388,7 @@ struct cache *cache_open(const struct cache_config *cfg)
 
 bool cache_is_shared(const struct cache *c)
 {
-	return c != NULL && c->fd >= 0;
+	return c != NULL && c->shared;
 }
 
 void cache_set_clock(struct cache *c, long (*now_ms)(void))
@@ -415,7 +419,7 @@ static void unlock(struct cache *c)
 static void wake(struct cache *c)
 {
 	__atomic_add_fetch(&c->h->seq, 1, __ATOMIC_RELEASE);
-	if (c->fd >= 0)
+	if (c->shared)
 		syscall(SYS_futex, &c->h->seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
@@ -424,31 +428,69 @@ static void wait_seq(struct cache *c, uint32_t seq, long ms)
 {
 	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
 
-	if (c->fd >= 0)
+	if (c->shared)
 		syscall(SYS_futex, &c->h->seq, FUTEX_WAIT, seq, &ts, NULL, 0);
 	else
 		mono_sleep_ms(ms); /* private: only a test's clock can end a lease */
+}
+
+/*
+ * Leave the segment. The last process out wipes it, marks it dead and
+ * removes its name. Each leaving process first drops its own shared lock
+ * (through a second descriptor of the same file), so that processes leaving
+ * together, as when the web server stops, do not each keep the others from
+ * being last; then it tries for the exclusive lock a few times. Only system
+ * calls and memset: safe in a signal handler.
+ */
+void cache_leave(struct cache *c)
+{
+	const struct timespec pause = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
+	struct stat a, b;
+	int fd2;
+
+	if (c == NULL || c->h == NULL || c->left)
+		return;
+	c->left = true;
+	if (!c->shared) {
+		reset(c);
+		return;
+	}
+	fd2 = open(c->path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd2 >= 0 && (fstat(fd2, &a) != 0 || fstat(c->fd, &b) != 0 || a.st_ino != b.st_ino ||
+	                 a.st_dev != b.st_dev)) {
+		close(fd2); /* the name is another segment's now */
+		fd2 = -1;
+	}
+	/* Unlock explicitly: the mapping keeps the file open, and with it
+	 * the lock, after close(). */
+	flock(c->fd, LOCK_UN);
+	close(c->fd);
+	c->fd = -1;
+	if (fd2 < 0)
+		return;
+	for (int i = 0; i < 5; i++) {
+		if (flock(fd2, LOCK_EX | LOCK_NB) == 0) {
+			if (!__atomic_load_n(&c->h->dead, __ATOMIC_ACQUIRE)) {
+				reset(c);
+				__atomic_store_n(&c->h->dead, 1, __ATOMIC_RELEASE);
+				if (stat(c->path, &b) == 0 && b.st_ino == a.st_ino &&
+				    b.st_dev == a.st_dev)
+					unlink(c->path);
+			}
+			break;
+		}
+		nanosleep(&pause, NULL);
+	}
+	close(fd2);
 }
 
 void cache_close(struct cache *c)
 {
 	if (c == NULL)
 		return;
-	if (c->h != NULL && c->fd >= 0 && flock(c->fd, LOCK_EX | LOCK_NB) == 0) {
-		/* The last one out: nobody else holds the segment. */
-		reset(c);
-		__atomic_store_n(&c->h->dead, 1, __ATOMIC_RELEASE);
-		char path[128];
-
-		snprintf(path, sizeof(path), "/dev/shm%s", c->name);
-		unlink(path);
-	} else if (c->h != NULL && c->fd < 0) {
-		reset(c);
-	}
+	cache_leave(c);
 	if (c->h != NULL)
 		munmap(c->h, c->size);
-	if (c->fd >= 0)
-		close(c->fd);
 	free(c);
 }
 
@@ -737,7 +779,7 @@ void cache_lookup(struct cache *c, enum cache_kind kind, const char *a, const ch
 	res->c = c;
 	res->state = CACHE_OFF;
 	res->error.retry_after = -1;
-	if (c == NULL || c->h == NULL || lock(c) != 0)
+	if (c == NULL || c->h == NULL || c->left || lock(c) != 0)
 		return;
 	make_key(kind, a, b ? b : "", key);
 	ttl_ms = c->cfg.ttl * 1000;

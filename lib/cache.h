@@ -111,6 +111,11 @@ struct cache *cache_open(const struct cache_config *cfg);
  * removes it. Accepts NULL. */
 void cache_close(struct cache *c);
 
+/* Leave the cache without freeing c (cache_close() still must): what
+ * cache_close() does to the segment, safe to call from a signal handler
+ * when no cache call is under way. c is unusable afterwards. */
+void cache_leave(struct cache *c);
+
 /* Whether c is a segment shared with other processes. */
 bool cache_is_shared(const struct cache *c);
 

@@ -44,11 +44,16 @@ static volatile sig_atomic_t busy; /* a request is being answered */
 static char stop_line[128]; /* the log line, formatted ahead: write(2) is signal-safe */
 static size_t stop_len;
 
+/* The cache in use, left on the way out so that the last process of a
+ * host wipes and removes the shared segment. */
+static struct cache *volatile current_cache;
+
 static void on_term(int sig)
 {
 	(void)sig;
 	stopping = 1;
 	if (!busy) {
+		cache_leave(current_cache);
 		if (stop_len > 0)
 			(void)!write(STDERR_FILENO, stop_line, stop_len);
 		_exit(0);
@@ -380,8 +385,8 @@ static enum kv_err cached(struct gateway *g, enum cache_kind kind, const char *n
 	if (res.data != NULL && rc != KV_OK && cache_stale_ok(e) &&
 	    (obj = json_tokener_parse(res.data)) != NULL) {
 		snprintf(g->cache_status, sizeof(g->cache_status),
-		         "kvgate; hit; ttl=%ld; fwd=stale; detail=stale-if-error",
-		         (ttl_ms - res.age_ms) / 1000);
+		         "kvgate; hit; ttl=-%ld; fwd=stale; detail=stale-if-error",
+		         (res.age_ms - ttl_ms + 999) / 1000);
 		if (kind == CACHE_SECRET)
 			snprintf(what, sizeof(what), "secret %s", name);
 		else
@@ -715,8 +720,9 @@ static void maybe_reload(struct gateway *g, struct watch *w, unsigned flags)
 		gateway_close(&n);
 		return;
 	}
-	gateway_close(g);
+	gateway_close(g); /* busy: no signal leaves the cache meanwhile */
 	*g = n;
+	current_cache = g->cache;
 	w->st = after;
 	log_info("policy reloaded from %s", w->path);
 }
@@ -757,6 +763,7 @@ int gateway_main(int argc, char **argv, const char *progname, unsigned flags, un
 		log_error("refusing to start");
 		goto out;
 	}
+	current_cache = g.cache;
 	if (check) {
 		printf("%s: policy OK\n", policy_path(g.policy));
 		status = 0;
@@ -792,6 +799,7 @@ int gateway_main(int argc, char **argv, const char *progname, unsigned flags, un
 out:
 	/* libcurl's global state, set up by the first http_new() (never in
 	 * the preflight program), lives as long as the process. */
+	current_cache = NULL;
 	gateway_close(&g);
 	return status;
 }
