@@ -45,7 +45,9 @@
 #include "mono.h"
 
 #define MAGIC 0x6b766763u /* "kvgc" */
-#define LAYOUT 1u
+#define LAYOUT 2u
+#define NTOKENS 4u
+#define TOKEN_MAX (12 * 1024)
 #define CHUNK 1024u
 #define NFAIL 32u
 #define KEY_LEN 32
@@ -73,6 +75,18 @@ struct slot {
 	int64_t fetched;     /* ms: the answer's ttl starts here */
 };
 
+/* An access token shared by the host's processes, with its fetch lease. */
+struct token_slot {
+	unsigned char key[KEY_LEN];
+	uint32_t len;       /* 0: none */
+	int64_t refresh_at; /* wall-clock seconds */
+	int64_t valid_until;
+	uint32_t lease;
+	int32_t lease_pid;
+	int64_t lease_until; /* ms */
+	char data[TOKEN_MAX];
+};
+
 struct failure {
 	uint32_t lease;
 	struct kv_error e;
@@ -93,6 +107,7 @@ struct hdr {
 	uint32_t fail_next;
 	struct failure fail[NFAIL]; /* the last failed fetches, for their waiters */
 	struct cache_stats st;
+	struct token_slot tokens[NTOKENS];
 };
 
 struct cache {
@@ -213,6 +228,7 @@ static void reset(struct cache *c)
 	h->free_slot = h->slot_top = h->free_chunk = h->chunk_top = 0;
 	h->lru_head = h->lru_tail = 0;
 	memset(h->fail, 0, sizeof(h->fail));
+	buf_wipe(h->tokens, sizeof(h->tokens));
 	h->st = st;
 	h->st.resets++;
 }
@@ -364,7 +380,7 @@ struct cache *cache_open(const struct cache_config *cfg)
 
 	if ((c = new_cache(cfg)) == NULL)
 		return NULL;
-	if (cfg->ttl <= 0 || cfg->max_entries <= 0)
+	if (cfg->max_entries <= 0 || (cfg->ttl <= 0 && !cfg->shared))
 		return c; /* off: every lookup says so */
 	plan(cfg->max_entries, &l);
 	scope_hash(cfg, scope);
@@ -779,7 +795,7 @@ void cache_lookup(struct cache *c, enum cache_kind kind, const char *a, const ch
 	res->c = c;
 	res->state = CACHE_OFF;
 	res->error.retry_after = -1;
-	if (c == NULL || c->h == NULL || c->left || lock(c) != 0)
+	if (c == NULL || c->h == NULL || c->left || c->cfg.ttl <= 0 || lock(c) != 0)
 		return;
 	make_key(kind, a, b ? b : "", key);
 	ttl_ms = c->cfg.ttl * 1000;
@@ -1028,4 +1044,158 @@ void cache_get_stats(struct cache *c, struct cache_stats *st)
 		return;
 	*st = c->h->st;
 	unlock(c);
+}
+
+/* ---- access tokens ----------------------------------------------------- */
+
+static void token_key(const char *key, unsigned char out[KEY_LEN])
+{
+	unsigned int n = KEY_LEN;
+
+	if (EVP_Digest(key, strlen(key), out, &n, EVP_sha256(), NULL) != 1)
+		memset(out, 0, KEY_LEN);
+}
+
+static struct token_slot *token_find(struct cache *c, const unsigned char key[KEY_LEN])
+{
+	for (uint32_t i = 0; i < NTOKENS; i++)
+		if (memcmp(c->h->tokens[i].key, key, KEY_LEN) == 0)
+			return &c->h->tokens[i];
+	return NULL;
+}
+
+/* The slot for key, taking an empty one or the one valid the shortest. */
+static struct token_slot *token_slot_for(struct cache *c, const unsigned char key[KEY_LEN])
+{
+	struct token_slot *t = token_find(c, key), *victim = NULL;
+	long now = c->now();
+
+	if (t != NULL)
+		return t;
+	for (uint32_t i = 0; i < NTOKENS; i++) {
+		t = &c->h->tokens[i];
+		if (t->lease != 0 && now < t->lease_until)
+			continue;
+		if (victim == NULL || t->len == 0 || t->valid_until < victim->valid_until)
+			victim = t;
+		if (t->len == 0)
+			break;
+	}
+	if (victim != NULL) {
+		buf_wipe(victim, sizeof(*victim));
+		memcpy(victim->key, key, KEY_LEN);
+	}
+	return victim;
+}
+
+static bool token_lease_live(struct cache *c, const struct token_slot *t, long now)
+{
+	if (t->lease == 0 || now >= t->lease_until)
+		return false;
+	return !(t->lease_pid > 0 && t->lease_pid != (int32_t)getpid() &&
+	         kill((pid_t)t->lease_pid, 0) != 0 && errno == ESRCH);
+}
+
+enum cache_token_state cache_token_get(struct cache *c, const char *key, long wall_now,
+                                       long deadline_ms, char **token, long *refresh_at,
+                                       long *valid_until)
+{
+	unsigned char k[KEY_LEN];
+	struct token_slot *t;
+	enum cache_token_state st = CACHE_TOKEN_NONE;
+	uint32_t seq;
+	long now;
+
+	*token = NULL;
+	if (c == NULL || c->h == NULL || c->left || !c->shared || lock(c) != 0)
+		return CACHE_TOKEN_NONE;
+	token_key(key, k);
+	for (;;) {
+		now = c->now();
+		if ((t = token_slot_for(c, k)) == NULL)
+			break; /* every slot is being fetched: go alone */
+		if (t->len > 0 && wall_now < t->valid_until &&
+		    (wall_now < t->refresh_at ||
+		     (token_lease_live(c, t, now) && t->lease_pid != (int32_t)getpid()))) {
+			if ((*token = malloc(t->len + 1)) != NULL) {
+				memcpy(*token, t->data, t->len);
+				(*token)[t->len] = '\0';
+				*refresh_at = (long)t->refresh_at;
+				*valid_until = (long)t->valid_until;
+				st = CACHE_TOKEN_FOUND;
+			}
+			break;
+		}
+		if (!token_lease_live(c, t, now) || t->lease_pid == (int32_t)getpid()) {
+			if (++c->h->next_lease == 0)
+				c->h->next_lease = 1;
+			t->lease = c->h->next_lease;
+			t->lease_pid = (int32_t)getpid();
+			t->lease_until = deadline_ms + LEASE_MARGIN_MS;
+			st = CACHE_TOKEN_FETCH;
+			break;
+		}
+		if (now >= deadline_ms)
+			break; /* waited long enough: fetch alone */
+		seq = __atomic_load_n(&c->h->seq, __ATOMIC_ACQUIRE);
+		unlock(c);
+		wait_seq(c, seq,
+		         deadline_ms - now < WAIT_SLICE_MS ? deadline_ms - now : WAIT_SLICE_MS);
+		if (lock(c) != 0)
+			return CACHE_TOKEN_NONE;
+	}
+	unlock(c);
+	return st;
+}
+
+static void token_end(struct cache *c, const char *key, const char *token, long refresh_at,
+                      long valid_until, bool drop)
+{
+	unsigned char k[KEY_LEN];
+	struct token_slot *t;
+	size_t n;
+
+	if (c == NULL || c->h == NULL || c->left || !c->shared || lock(c) != 0)
+		return;
+	token_key(key, k);
+	t = token != NULL && !drop ? token_slot_for(c, k) : token_find(c, k);
+	if (t != NULL && drop) {
+		if (t->len == strlen(token) && memcmp(t->data, token, t->len) == 0) {
+			buf_wipe(t->data, t->len);
+			t->len = 0;
+			t->refresh_at = t->valid_until = 0;
+		}
+	} else if (t != NULL) {
+		if (token != NULL && (n = strlen(token)) < TOKEN_MAX) {
+			buf_wipe(t->data, t->len);
+			memcpy(t->data, token, n);
+			t->len = (uint32_t)n;
+			t->refresh_at = refresh_at;
+			t->valid_until = valid_until;
+		}
+		if (t->lease_pid == (int32_t)getpid()) {
+			t->lease = 0;
+			t->lease_pid = 0;
+			t->lease_until = 0;
+		}
+		wake(c);
+	}
+	unlock(c);
+}
+
+void cache_token_put(struct cache *c, const char *key, const char *token, long refresh_at,
+                     long valid_until)
+{
+	token_end(c, key, token, refresh_at, valid_until, false);
+}
+
+void cache_token_release(struct cache *c, const char *key)
+{
+	token_end(c, key, NULL, 0, 0, false);
+}
+
+void cache_token_drop(struct cache *c, const char *key, const char *token)
+{
+	if (token != NULL)
+		token_end(c, key, token, 0, 0, true);
 }

@@ -57,7 +57,8 @@ enum cache_kind {
 };
 
 struct cache_config {
-	long ttl;            /* seconds an answer is fresh; 0 turns the cache off */
+	long ttl;            /* seconds an answer is fresh; 0 turns the cache off (a
+	                        shared segment still shares access tokens) */
 	long negative_ttl;   /* seconds a "not found" is remembered; 0: never */
 	long stale_if_error; /* seconds past ttl an answer may serve while the vault fails */
 	long max_entries;    /* slots */
@@ -148,6 +149,29 @@ void cache_done(struct cache_result *res);
  * the vault or the token endpoint was down, slow or throttling, not a
  * refusal or a missing secret. */
 bool cache_stale_ok(const struct kv_error *e);
+
+/*
+ * Access tokens, shared by the host's processes through the same segment,
+ * so that a host fetches one token per token lifetime, not one per process.
+ * key names the credential and the token endpoint; times are wall-clock
+ * seconds (the identity's schedule). cache_token_get() gives a copy of the
+ * shared token (FOUND; the caller wipes and frees it) while it is valid and
+ * not due for refresh, or while another process is refreshing it; else the
+ * caller holds the lease to fetch one (FETCH) and must end with
+ * cache_token_put() or cache_token_release(). While another process fetches
+ * a token where none is valid, it waits, up to deadline_ms. NONE: no shared
+ * segment; fetch alone.
+ */
+enum cache_token_state { CACHE_TOKEN_NONE, CACHE_TOKEN_FOUND, CACHE_TOKEN_FETCH };
+
+enum cache_token_state cache_token_get(struct cache *c, const char *key, long wall_now,
+                                       long deadline_ms, char **token, long *refresh_at,
+                                       long *valid_until);
+void cache_token_put(struct cache *c, const char *key, const char *token, long refresh_at,
+                     long valid_until);
+void cache_token_release(struct cache *c, const char *key);
+/* The vault refused token: forget it, if it is still the one shared. */
+void cache_token_drop(struct cache *c, const char *key, const char *token);
 
 /* Counters of this cache (the segment's, when shared). */
 void cache_get_stats(struct cache *c, struct cache_stats *st);

@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "cors.h"
 #include "gateway.h"
+#include "identity.h"
 #include "log.h"
 #include "mono.h"
 
@@ -605,6 +606,40 @@ static struct cache *open_cache(const struct policy *p)
 	return cache_open(&cfg);
 }
 
+/* The identity's hooks onto the cache's shared tokens (identity_share). */
+static int share_get(void *ctx, const char *key, long deadline_ms, char **token, time_t *refresh_at,
+                     time_t *valid_until)
+{
+	long r = 0, v = 0;
+
+	switch (cache_token_get(ctx, key, (long)time(NULL), deadline_ms, token, &r, &v)) {
+	case CACHE_TOKEN_FOUND:
+		*refresh_at = (time_t)r;
+		*valid_until = (time_t)v;
+		return 1;
+	case CACHE_TOKEN_FETCH:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static void share_put(void *ctx, const char *key, const char *token, time_t refresh_at,
+                      time_t valid_until)
+{
+	cache_token_put(ctx, key, token, (long)refresh_at, (long)valid_until);
+}
+
+static void share_release(void *ctx, const char *key)
+{
+	cache_token_release(ctx, key);
+}
+
+static void share_drop(void *ctx, const char *key, const char *token)
+{
+	cache_token_drop(ctx, key, token);
+}
+
 /*
  * Load the policy at path and make everything that depends on it: the Key
  * Vault client, the paging key and the cache (for programs that call the
@@ -647,6 +682,15 @@ static int gateway_open(struct gateway *g, const char *path, unsigned flags, boo
 		if (!check && (n.cache = open_cache(p)) == NULL) {
 			log_error("out of memory");
 			goto out;
+		}
+		if (cache_is_shared(n.cache)) {
+			struct identity_share share = {.ctx = n.cache,
+			                               .get = share_get,
+			                               .put = share_put,
+			                               .release = share_release,
+			                               .drop = share_drop};
+
+			kv_share_tokens(n.kv, &share);
 		}
 		if (n.paging.ephemeral && !check)
 			log_warn("no [gateway] paging_key_file, client secret or certificate: a "

@@ -116,6 +116,8 @@ struct identity {
 	bool refreshing;
 	time_t (*now)(void);
 	unsigned long requests;
+	struct identity_share share; /* get NULL: not shared */
+	bool fetch_fresh;            /* the vault refused a token: fetch, do not borrow */
 };
 
 /* One token request as a method forms it; body is wiped after the call. */
@@ -835,9 +837,26 @@ static void identity_free_secret(char **s)
 	}
 }
 
+static void identity_forget(struct identity *id);
+static void identity_share_key(const struct identity *id, char *key, size_t len);
+
 /* Wipe and forget the cached token, so the next identity_token() fetches
- * a new one at once (the vault refused this one). */
+ * a new one at once (the vault refused this one); the host's shared copy
+ * too, if it is the same. */
 void identity_invalidate(struct identity *id)
+{
+	char key[1024];
+
+	if (id->share.drop != NULL && id->token != NULL) {
+		identity_share_key(id, key, sizeof(key));
+		id->share.drop(id->share.ctx, key, id->token);
+	}
+	identity_forget(id);
+	id->fetch_fresh = true;
+}
+
+/* Forget the cached token locally (it expired, or the tenant changed). */
+static void identity_forget(struct identity *id)
 {
 	identity_free_secret(&id->token);
 	id->refresh_at = 0;
@@ -876,7 +895,7 @@ void identity_free(struct identity *id)
 {
 	if (id == NULL)
 		return;
-	identity_invalidate(id);
+	identity_forget(id); /* the host's shared copy stays in use */
 	identity_free_secret(&id->secret);
 	identity_free_secret(&id->assertion);
 	identity_free_secret(&id->mi_header);
@@ -899,6 +918,33 @@ void identity_set_clock(struct identity *id, time_t (*now)(void))
 }
 
 /* Token requests sent so far, failed ones and IMDS retries included. */
+void identity_share(struct identity *id, const struct identity_share *s)
+{
+	if (s != NULL)
+		id->share = *s;
+	else
+		memset(&id->share, 0, sizeof(id->share));
+}
+
+/* What a shared token is for: the method, the endpoint asked (the tenant's
+ * token URL, or the managed identity URL) and the client. */
+static void identity_share_key(const struct identity *id, char *key, size_t len)
+{
+	/* And a fingerprint of the credential, so that a process holding a
+	 * wrong or older credential never borrows a token it could not get. */
+	const char *cred = id->secret       ? id->secret
+	                   : id->x5t_s256   ? id->x5t_s256
+	                   : id->mi_header  ? id->mi_header
+	                   : id->token_file ? id->token_file
+	                                    : "";
+	char *fp = identity_thumbprint(EVP_sha256(), (const unsigned char *)cred, strlen(cred));
+
+	snprintf(key, len, "%s\n%s\n%s\n%s", id->describe,
+	         id->token_url ? id->token_url : (id->mi_url ? id->mi_url : ""),
+	         id->client_id ? id->client_id : "", fp ? fp : "");
+	free(fp);
+}
+
 unsigned long identity_requests(const struct identity *id)
 {
 	return id->requests;
@@ -1448,12 +1494,52 @@ static bool identity_assertion_rotated(struct identity *id)
  * doubling up to IDENTITY_RETRY_MAX, so a failing token endpoint is not
  * called on every request. Without a valid token every call tries.
  */
+/*
+ * Ask the host's shared token (identity_share): 1 when it was taken as this
+ * identity's token, 0 when this process is to fetch (and then share), -1
+ * when there is no sharing. key receives the shared token's key.
+ */
+static int identity_shared_token(struct identity *id, time_t now, char *key, size_t len)
+{
+	time_t refresh_at, valid_until;
+	char *t = NULL;
+	int r;
+
+	identity_share_key(id, key, len);
+	if (id->share.get == NULL)
+		return -1;
+	if (id->fetch_fresh) {
+		/* After a refusal the next token is a fresh one, which is then
+		 * shared (its put replaces the refused one for everyone). */
+		id->fetch_fresh = false;
+		return 0;
+	}
+	r = id->share.get(id->share.ctx, key, mono_ms() + http_get_timeout(id->http), &t,
+	                  &refresh_at, &valid_until);
+	if (r != 1)
+		return r;
+	if (now >= valid_until || (id->token != NULL && valid_until <= id->valid_until)) {
+		/* Not better than this process's own: fetch without sharing. */
+		identity_free_secret(&t);
+		return -1;
+	}
+	identity_free_secret(&id->token);
+	id->token = t;
+	id->refresh_at = refresh_at;
+	id->valid_until = valid_until;
+	id->retry_at = 0;
+	id->backoff = IDENTITY_RETRY_MIN;
+	return 1;
+}
+
 enum identity_err identity_token(struct identity *id, const char **token, char *detail,
                                  size_t detail_len)
 {
 	enum identity_err err;
 	time_t now = id->now();
+	char key[1024];
 	bool usable;
+	int shared;
 
 	*token = NULL;
 	identity_say(detail, detail_len, "%s", "");
@@ -1463,15 +1549,26 @@ enum identity_err identity_token(struct identity *id, const char **token, char *
 		return IDENTITY_OK;
 	}
 	if (!usable)
-		identity_invalidate(id);
+		identity_forget(id);
 	if (id->refreshing)
 		return IDENTITY_EUNAVAILABLE;
+	/* Another process of the host may hold a fresher token, or be
+	 * fetching one: one token per host, not per process. */
+	shared = identity_shared_token(id, now, key, sizeof(key));
+	if (shared == 1) {
+		*token = id->token;
+		return IDENTITY_OK;
+	}
 	id->refreshing = true;
 	err = identity_fetch(id, detail, detail_len);
 	if (err == IDENTITY_EREJECTED && id->method == IDENTITY_WORKLOAD_IDENTITY &&
 	    identity_assertion_rotated(id))
 		err = identity_fetch(id, detail, detail_len);
 	id->refreshing = false;
+	if (shared == 0 && err == IDENTITY_OK)
+		id->share.put(id->share.ctx, key, id->token, id->refresh_at, id->valid_until);
+	else if (shared == 0)
+		id->share.release(id->share.ctx, key);
 	if (err == IDENTITY_OK) {
 		id->retry_at = 0;
 		id->backoff = IDENTITY_RETRY_MIN;

@@ -87,6 +87,27 @@ void identity_invalidate(struct identity *id);
  * or the method has no tenant (managed identity). */
 enum identity_err identity_use_tenant(struct identity *id, const char *tenant);
 
+/*
+ * Tokens shared with the other processes of the host (cache.h's token
+ * functions behind these hooks): before fetching, identity_token() asks
+ * get(); 1: *token (malloc'd, wiped and freed by the identity) is a valid
+ * token with its schedule, used as is; 0: this process fetches and then
+ * calls put() with the token or release() on failure; -1: no sharing. drop()
+ * forgets a token the vault refused. key names the credential and endpoint.
+ */
+struct identity_share {
+	void *ctx;
+	int (*get)(void *ctx, const char *key, long deadline_ms, char **token, time_t *refresh_at,
+	           time_t *valid_until);
+	void (*put)(void *ctx, const char *key, const char *token, time_t refresh_at,
+	            time_t valid_until);
+	void (*release)(void *ctx, const char *key);
+	void (*drop)(void *ctx, const char *key, const char *token);
+};
+
+/* Share tokens through s (copied); NULL stops sharing. */
+void identity_share(struct identity *id, const struct identity_share *s);
+
 /* What the identity uses, for logs: the method's INI name ("client_secret"),
  * followed for managed identity by the endpoint kind ("managed_identity
  * (IMDS)", "managed_identity (App Service, user-assigned)"). Never a secret. */

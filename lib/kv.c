@@ -326,6 +326,11 @@ void kv_client_free(struct kv_client *c)
 }
 
 /* The vault's base URL as the policy gave it; owned by the client. */
+void kv_share_tokens(struct kv_client *c, const struct identity_share *s)
+{
+	identity_share(c->id, s);
+}
+
 const char *kv_vault_url(const struct kv_client *c)
 {
 	return c->vault_url;

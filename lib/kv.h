@@ -98,6 +98,11 @@ enum kv_err kv_list(struct kv_client *c, const char *name, int maxresults, const
  * sending the gateway's token anywhere else. */
 bool kv_next_link_valid(const struct kv_client *c, const char *url, const char *name);
 
+/* Share the identity's tokens with the host's other processes (see
+ * identity_share()); NULL stops. */
+struct identity_share;
+void kv_share_tokens(struct kv_client *c, const struct identity_share *s);
+
 /* The vault's base URL (no trailing '/'). */
 const char *kv_vault_url(const struct kv_client *c);
 

@@ -97,10 +97,10 @@ test('token endpoint refusing the credential (401 invalid_client): 502 IdentityR
 	assert.equal(d.vault, 0);
 });
 
-test('with the token endpoint back, both routes answer 200 with one token fetch each', async () => {
+test('with the token endpoint back, both routes answer 200 with one token fetch for the host (shared by the programs)', async () => {
 	const d = await withFault(null, async () => [await gw.get(SECRET, { headers: H }), await gw.get(LIST, { headers: H })]);
 	for (const r of d.r) assert.equal(r.status, 200, S.show(r));
-	assert.equal(d.token, 2, 'one token per program');
+	assert.equal(d.token, 1, 'one token, fetched by one program and shared with the other');
 	assert.equal(d.vault, 2);
 });
 

@@ -323,6 +323,91 @@ static void shared_tests(void)
 	       get(holder, "hot", "", NULL, NULL, 0) == CACHE_HIT,
 	   "and works again");
 
+	/* Access tokens: six processes without one, one fetch. */
+	for (int i = 0; i < 6; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			struct cache *cc = cache_open(&cfg);
+			char *tok = NULL;
+			long ra = 0, vu = 0;
+			enum cache_token_state ts;
+			int rc;
+
+			ts = cache_token_get(cc, "cred\nurl", 1000, mono_ms() + 5000, &tok, &ra,
+			                     &vu);
+			rc = (int)ts;
+			if (ts == CACHE_TOKEN_FETCH) {
+				mono_sleep_ms(300);
+				cache_token_put(cc, "cred\nurl", "eyJ.token.one", 4000, 4500);
+			} else if (ts == CACHE_TOKEN_FOUND && (strcmp(tok, "eyJ.token.one") != 0 ||
+			                                       ra != 4000 || vu != 4500)) {
+				rc = 9;
+			}
+			free(tok);
+			cache_close(cc);
+			_exit(rc);
+		}
+	}
+	fetches = hits = 0;
+	for (int i = 0; i < 6; i++) {
+		code = status_of(pids[i]);
+		fetches += code == CACHE_TOKEN_FETCH;
+		hits += code == CACHE_TOKEN_FOUND;
+	}
+	ok(fetches == 1 && hits == 5, "6 processes without a token make 1 token fetch (%d, %d)",
+	   fetches, hits);
+	{
+		char *tok = NULL, *tok2 = NULL;
+		long ra, vu;
+
+		ok(cache_token_get(holder, "cred\nurl", 3999, mono_ms() + 1000, &tok, &ra, &vu) ==
+		           CACHE_TOKEN_FOUND &&
+		       strcmp(tok, "eyJ.token.one") == 0,
+		   "a valid token not yet due is shared");
+		free(tok);
+		tok = NULL;
+		ok(cache_token_get(holder, "other\nurl", 3999, mono_ms() + 1000, &tok, &ra, &vu) ==
+		       CACHE_TOKEN_FETCH,
+		   "another credential's token is not");
+		cache_token_release(holder, "other\nurl");
+		ok(cache_token_get(holder, "cred\nurl", 4100, mono_ms() + 1000, &tok, &ra, &vu) ==
+		       CACHE_TOKEN_FETCH,
+		   "a token due for refresh: the first process to see it refreshes");
+		pids[0] = fork();
+		if (pids[0] == 0) {
+			struct cache *cc = cache_open(&cfg);
+			int r = cache_token_get(cc, "cred\nurl", 4100, mono_ms() + 1000, &tok2, &ra,
+			                        &vu);
+
+			cache_close(cc);
+			_exit(r);
+		}
+		ok(status_of(pids[0]) == CACHE_TOKEN_FOUND,
+		   "meanwhile the others keep using the valid one");
+		cache_token_put(holder, "cred\nurl", "eyJ.token.two", 8000, 8500);
+		ok(cache_token_get(holder, "cred\nurl", 4100, mono_ms() + 1000, &tok, &ra, &vu) ==
+		           CACHE_TOKEN_FOUND &&
+		       strcmp(tok, "eyJ.token.two") == 0 && ra == 8000,
+		   "then the refreshed one is shared");
+		free(tok);
+		tok = NULL;
+		cache_token_drop(holder, "cred\nurl", "eyJ.token.one");
+		ok(cache_token_get(holder, "cred\nurl", 4100, mono_ms() + 1000, &tok, &ra, &vu) ==
+		       CACHE_TOKEN_FOUND,
+		   "dropping a token that is no longer the shared one changes nothing");
+		free(tok);
+		tok = NULL;
+		cache_token_drop(holder, "cred\nurl", "eyJ.token.two");
+		ok(cache_token_get(holder, "cred\nurl", 4100, mono_ms() + 1000, &tok, &ra, &vu) ==
+		       CACHE_TOKEN_FETCH,
+		   "a token the vault refused is dropped for every process");
+		cache_token_release(holder, "cred\nurl");
+		ok(cache_token_get(holder, "cred\nurl", 9000, mono_ms() + 1000, &tok, &ra, &vu) ==
+		       CACHE_TOKEN_FETCH,
+		   "an expired token is never shared");
+		cache_token_put(holder, "cred\nurl", "eyJ.token.three", 12000, 12500);
+	}
+
 	/* The last process out removes the segment (and wipes it). */
 	c = cache_open(&cfg);
 	cache_close(c);
