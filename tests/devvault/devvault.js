@@ -58,6 +58,7 @@ const MAX_SECRET_VALUE = 25 * 1024; // Key Vault's documented 25 KB limit
 const MAX_TOKENS = 10000; // remembered access tokens
 const STATS_REQUESTS = 200; // request log entries kept by /_devvault/stats
 const STATS_ASSERTIONS = 50; // client assertions kept by /_devvault/stats
+const STATS_READ_NAMES = 10000; // secret names counted one by one in stats.reads
 const MAX_FAULTS = 100;
 const DEFAULT_PAGE = 25; // Key Vault's default and maximum maxresults
 
@@ -67,6 +68,8 @@ const CERT_DAYS = 30;
 const CERT_RENEW_MARGIN_MS = 24 * 3600 * 1000;
 
 const NAME_RE = /^[0-9A-Za-z-]{1,127}$/; // Key Vault object name rule
+// A tenant's OpenID Connect discovery document (v2.0 endpoints).
+const DISCOVERY_RE = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/;
 const VERSION_RE = /^[0-9A-Fa-f]{32}$/;
 // Key Vault api-versions look like 7.6, 7.4-preview.1, 2016-10-01, 2025-07-01
 // or 2026-01-01-preview.
@@ -376,6 +379,11 @@ class Secret {
 class Store {
   constructor() {
     this.secrets = new Map(); // lowercase name -> Secret
+    // The listing index: [{ key: 'secret/<NAME>', secret }] sorted by key,
+    // built on the first list after a new secret appears and reused until
+    // the next one, so that a page of a 10,000-secret vault costs a binary
+    // search and the page's items, not a sort of the whole vault.
+    this.index = null;
   }
 
   get(name) {
@@ -383,11 +391,14 @@ class Store {
   }
 
   // Adds one version, creating the secret if needed. Returns the record.
+  // A new version of a known secret leaves the index valid: it holds the
+  // Secret, whose `latest` the list reads when it builds a page.
   addVersion(name, v) {
     let s = this.get(name);
     if (!s) {
       s = new Secret(name);
       this.secrets.set(name.toLowerCase(), s);
+      this.index = null;
     }
     if (s.versions.has(v.version)) throw new Error(`duplicate version ${v.version} of ${name}`);
     s.add(v);
@@ -395,9 +406,15 @@ class Store {
   }
 
   // Secrets in Key Vault's listing order: names compared upper-cased (the
-  // cpp recording's 168 names are in exactly this order).
+  // cpp recording's 168 names are in exactly this order), each with its
+  // marker key. The array is shared: callers must not change it.
   sorted() {
-    return [...this.secrets.values()].sort((a, b) => cmp(a.name.toUpperCase(), b.name.toUpperCase()));
+    if (!this.index) {
+      this.index = [...this.secrets.values()]
+        .map((secret) => ({ key: `secret/${secret.name.toUpperCase()}`, secret }))
+        .sort((a, b) => cmp(a.key, b.key));
+    }
+    return this.index;
   }
 }
 
@@ -555,17 +572,28 @@ function decodeSkipToken(token) {
   return im[2];
 }
 
-// One page of `entries` ([{key, item}] sorted by key) starting at the first
-// entry whose key is >= startKey. `shortFirst` makes the first page one item
-// short although more follow, as the real service does (the cpp recording's
-// first page of GET /secrets holds 24 items).
-function page(entries, startKey, limit, shortFirst) {
-  let i = 0;
-  if (startKey !== null) {
-    while (i < entries.length && entries[i].key < startKey) i++;
+// The index of the first entry of `entries` (sorted by key) whose key is >=
+// key: a binary search, so resuming at a $skiptoken costs O(log n).
+function lowerBound(entries, key) {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (entries[mid].key < key) lo = mid + 1;
+    else hi = mid;
   }
+  return lo;
+}
+
+// One page of `entries` ([{key, ...}] sorted by key) starting at the first
+// entry whose key is >= startKey; `item(entry)` makes the page's items, so
+// only those are built. `shortFirst` makes the first page one item short
+// although more follow, as the real service does (the cpp recording's first
+// page of GET /secrets holds 24 items).
+function page(entries, startKey, limit, shortFirst, item) {
+  const i = startKey === null ? 0 : lowerBound(entries, startKey);
   const n = shortFirst && i === 0 && limit > 1 && entries.length > limit - 1 ? limit - 1 : limit;
-  const items = entries.slice(i, i + n).map((e) => e.item);
+  const items = entries.slice(i, i + n).map(item);
   const next = i + n < entries.length ? entries[i + n].key : null;
   return { items, next };
 }
@@ -806,15 +834,29 @@ class DevVault {
 
   resetStats() {
     // tokenMethods: token requests that reached the identity handlers, by
-    // credential kind.
+    // credential kind. discovery: OpenID configuration requests (not counted
+    // in token). connections counts every TLS connection (control calls'
+    // too); connectionsUsed those that carried at least one vault or
+    // identity request, so a client's connection reuse can be checked while
+    // the control API is being polled; connectionsVault those that carried
+    // at least one vault request. reads: requests for one secret (GET or
+    // HEAD of /secrets/{name}[/{version}], any outcome, faulted ones
+    // included) by lower-cased name, for the first STATS_READ_NAMES names;
+    // reads of further names are summed in readsOtherNames.
     this.stats = {
       token: 0,
       vault: 0,
+      discovery: 0,
       connections: 0,
+      connectionsUsed: 0,
+      connectionsVault: 0,
+      reads: Object.create(null),
+      readsOtherNames: 0,
       requests: [],
       assertions: [],
       tokenMethods: { client_secret: 0, client_certificate: 0, workload_identity: 0, app_service: 0, imds: 0, other: 0 },
     };
+    this.readNames = 0; // keys in stats.reads
   }
 
   // The scheme://host:port the client used, when it is one of ours; ids and
@@ -826,10 +868,10 @@ class DevVault {
   }
 
   // Which side of the server a path belongs to: the control API, the identity
-  // endpoints, or (everything else) the vault.
+  // endpoints (OpenID discovery included), or (everything else) the vault.
   classify(pathname) {
     if (pathname === '/_devvault' || pathname.startsWith('/_devvault/')) return 'control';
-    if (/^\/[^/]+\/oauth2\//.test(pathname)) return 'token';
+    if (/^\/[^/]+\/oauth2\//.test(pathname) || DISCOVERY_RE.test(pathname)) return 'token';
     if (pathname === '/msi/token' || pathname === '/metadata/identity/oauth2/token') return 'token';
     return 'vault';
   }
@@ -866,7 +908,18 @@ class DevVault {
       return;
     }
 
-    this.stats[kind]++;
+    // OpenID discovery is identity-side traffic but no token fetch.
+    if (kind === 'token' && DISCOVERY_RE.test(pathname)) this.stats.discovery++;
+    else this.stats[kind]++;
+    if (!req.socket.devvaultUsed) {
+      req.socket.devvaultUsed = true;
+      this.stats.connectionsUsed++;
+    }
+    if (kind === 'vault' && !req.socket.devvaultVault) {
+      req.socket.devvaultVault = true;
+      this.stats.connectionsVault++;
+    }
+    if (kind === 'vault') this.countRead(ctx);
     const fault = this.takeFault(kind, rawUrl);
     let response = null;
     if (!fault || !['status', 'hang', 'reset', 'reject-token'].includes(fault.mode)) {
@@ -888,6 +941,29 @@ class DevVault {
     } catch (e) {
       process.stderr.write(`devvault: internal error: ${e.stack || e}\n`);
       return kvError(ctx, 500, 'InternalServerError', 'The dev vault hit an internal error; see its log.');
+    }
+  }
+
+  // Counts a request for one secret in stats.reads (see resetStats()).
+  countRead(ctx) {
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return;
+    const m = /^\/secrets\/([^/]+)(?:\/([^/]*))?\/?$/.exec(ctx.pathname);
+    if (!m || m[2] === 'versions') return;
+    let name;
+    try {
+      name = decodeURIComponent(m[1]).toLowerCase();
+    } catch {
+      return;
+    }
+    if (!NAME_RE.test(name)) return;
+    const reads = this.stats.reads;
+    if (reads[name] !== undefined) {
+      reads[name]++;
+    } else if (this.readNames < STATS_READ_NAMES) {
+      reads[name] = 1;
+      this.readNames++;
+    } else {
+      this.stats.readsOtherNames++;
     }
   }
 
@@ -1017,11 +1093,7 @@ class DevVault {
   listSecrets(ctx, apiVersion) {
     const p = this.pageParams(ctx, (k) => /^secret\/[0-9A-Z-]{1,127}$/.test(k));
     if (p.error) return p.error;
-    const entries = this.store.sorted().map((s) => ({
-      key: `secret/${s.name.toUpperCase()}`,
-      item: secretItem(ctx.base, s, s.latest, false),
-    }));
-    const pg = page(entries, p.start, p.limit, true);
+    const pg = page(this.store.sorted(), p.start, p.limit, true, (e) => secretItem(ctx.base, e.secret, e.secret.latest, false));
     return kvOk(ctx, {
       value: pg.items,
       nextLink: pg.next === null ? null : this.nextLink(ctx, '/secrets', apiVersion, pg.next, p.given),
@@ -1040,7 +1112,7 @@ class DevVault {
           .map((v) => ({ key: prefix + v.version.toUpperCase(), item: secretItem(ctx.base, s, v, true) }))
           .sort((a, b) => cmp(a.key, b.key))
       : [];
-    const pg = page(entries, p.start, p.limit, false);
+    const pg = page(entries, p.start, p.limit, false, (e) => e.item);
     const listPath = `/secrets/${s ? s.name : name}/versions`;
     return kvOk(ctx, {
       value: pg.items,
@@ -1052,6 +1124,7 @@ class DevVault {
   // Identity routes
 
   handleToken(ctx) {
+    if (DISCOVERY_RE.test(ctx.pathname)) return this.openidConfiguration(ctx);
     const kind = this.tokenKind(ctx);
     this.stats.tokenMethods[kind]++;
     if (ctx.pathname === '/msi/token') return this.appServiceToken(ctx);
@@ -1130,6 +1203,44 @@ class DevVault {
       expires_in: this.opts.tokenLifetime,
       ext_expires_in: this.opts.tokenLifetime,
       access_token: t.token,
+    });
+  }
+
+  // GET /{tenant}/v2.0/.well-known/openid-configuration: the tenant's OpenID
+  // Connect discovery document, which MSAL (under @azure/identity's
+  // credentials) fetches once before its first token request. Every
+  // endpoint is the dev vault itself. Approximation: the reference holds no
+  // capture; keys and values follow what Entra publishes for a tenant, and
+  // only the token endpoint works.
+  openidConfiguration(ctx) {
+    const tenant = DISCOVERY_RE.exec(ctx.pathname)[1];
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+      return entraError(400, 'invalid_request', 900561, `The endpoint only accepts GET, OPTIONS requests. Received a ${ctx.method} request.`);
+    }
+    if (tenant.toLowerCase() !== TENANT_ID) {
+      return entraError(400, 'invalid_tenant', 90002,
+        `Tenant '${tenant.slice(0, 100)}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. ` +
+        'Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.');
+    }
+    const t = `${ctx.base}/${TENANT_ID}`;
+    return reply(200, { ...entraHeaders(), 'Cache-Control': 'max-age=86400, private' }, {
+      token_endpoint: `${t}/oauth2/v2.0/token`,
+      token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+      jwks_uri: `${t}/discovery/v2.0/keys`,
+      response_modes_supported: ['query', 'fragment', 'form_post'],
+      subject_types_supported: ['pairwise'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+      scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+      issuer: `${t}/v2.0`,
+      request_uri_parameter_supported: false,
+      authorization_endpoint: `${t}/oauth2/v2.0/authorize`,
+      device_authorization_endpoint: `${t}/oauth2/v2.0/devicecode`,
+      http_logout_supported: true,
+      frontchannel_logout_supported: true,
+      end_session_endpoint: `${t}/oauth2/v2.0/logout`,
+      tenant_region_scope: 'devvault',
+      cloud_instance_name: 'devvault.local',
     });
   }
 

@@ -257,12 +257,12 @@ async function control(v, method, p, body) {
 }
 
 // Follows nextLink from `first` to the end; returns the pages.
-async function walk(v, first) {
+async function walk(v, first, opts = {}) {
   const pages = [];
   let next = first;
   for (let i = 0; next !== null; i++) {
-    assert.ok(i < 200, 'nextLink walk does not end');
-    const res = await get(v, next);
+    assert.ok(i < (opts.maxPages || 200), 'nextLink walk does not end');
+    const res = await get(v, next, { agent: opts.agent });
     expectStatus(res, 200, `page ${i}`);
     assert.ok(Object.hasOwn(res.json, 'nextLink'), 'every page carries the nextLink key');
     pages.push(res.json);
@@ -410,6 +410,28 @@ test('token endpoint: client secret grant answers in the shape the reference giv
   fs.writeFileSync(path.join(v.dir, 'client-secret'), v.clientSecret + '\n', { mode: 0o600 });
   expectStatus(await tokenRequest(v, secretGrant(v)), 200, 'secret file with newline');
   fs.writeFileSync(path.join(v.dir, 'client-secret'), v.clientSecret, { mode: 0o600 });
+});
+
+// Pins down: MSAL (under @azure/identity's ClientSecretCredential, which the
+// "node + SDK" row of `make bench` runs) resolves the authority through this
+// document first; without it every token request failed with
+// endpoints_resolution_error before reaching the token endpoint.
+test('token endpoint: the tenant OpenID discovery document names the dev vault\'s token endpoint; counted apart from token fetches', async () => {
+  const v = await vault();
+  await control(v, 'POST', 'stats/reset');
+  const res = await request(v, 'GET', `/${v.info.tenant_id}/v2.0/.well-known/openid-configuration`);
+  expectStatus(res, 200);
+  assert.match(res.headers['content-type'], /^application\/json; charset=utf-8$/);
+  // The keys MSAL requires (isOpenIdConfigResponse) and where they point.
+  for (const k of ['authorization_endpoint', 'token_endpoint', 'issuer', 'jwks_uri']) assert.equal(typeof res.json[k], 'string', k);
+  assert.equal(res.json.token_endpoint, `${v.url}/${v.info.tenant_id}/oauth2/v2.0/token`);
+  assert.equal(res.json.issuer, `${v.url}/${v.info.tenant_id}/v2.0`);
+  const wrong = await request(v, 'GET', '/not-our-tenant/v2.0/.well-known/openid-configuration');
+  expectStatus(wrong, 400, 'unknown tenant');
+  assert.equal(wrong.json.error, 'invalid_tenant');
+  assert.deepEqual(wrong.json.error_codes, [90002]);
+  const s = await control(v, 'GET', 'stats');
+  assert.deepEqual([s.discovery, s.token, s.vault], [2, 0, 0]);
 });
 
 test('token endpoint: errors in Entra shape with Entra statuses', async () => {
@@ -898,6 +920,93 @@ test('list: pages never exceed maxresults or --page-size, and may be short while
   }
 });
 
+// A seed of n secrets in shuffled order with mixed-case names, so that the
+// listing order is the dev vault's doing, not the seed's.
+function bigSeed(file, n) {
+  const secrets = [];
+  for (let i = 0; i < n; i++) {
+    const num = String(i).padStart(5, '0');
+    const name = i % 3 === 0 ? `Big-${num}` : i % 3 === 1 ? `big-${num}-x` : `BIG-${num}-Y`;
+    secrets.push({ name, versions: [{ version: i.toString(16).padStart(32, 'c'), value: `demo-value-big-${i}`, created: 1717000000 + i }] });
+  }
+  for (let i = secrets.length - 1; i > 0; i--) {
+    const j = (i * 7919 + 13) % (i + 1);
+    [secrets[i], secrets[j]] = [secrets[j], secrets[i]];
+  }
+  fs.writeFileSync(file, JSON.stringify({ secrets }));
+  return secrets.map((s) => s.name);
+}
+
+const ciOrder = (a, b) => (a.toUpperCase() < b.toUpperCase() ? -1 : a.toUpperCase() > b.toUpperCase() ? 1 : 0);
+const nameOf = (it) => it.id.split('/').pop();
+
+// Pins down: listing a big vault sorted every secret and built every item on
+// every page (about 4 ms of CPU per page at 10,000 secrets, so `make bench`
+// measured the dev vault instead of the gateway's paging); and that the
+// sorted index it now keeps is refreshed when a secret is added.
+test('list: a 10,000-secret vault pages in order, resumes at any $skiptoken, costs about what a small one does, and shows added secrets', async () => {
+  const dir = tmpDir('big');
+  const names = bigSeed(path.join(dir, 'seed-big.json'), 10000);
+  const big = await startVault(dir, ['--seed', path.join(dir, 'seed-big.json')]);
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const pages = await walk(big, `/secrets?api-version=${API}`, { maxPages: 1000, agent });
+    assert.equal(pages.length, 401, 'one short first page of 24, then 399 full pages and the last one');
+    assert.equal(pages[0].value.length, 24);
+    for (const p of pages.slice(1, -1)) assert.equal(p.value.length, 25);
+    const listed = pages.flatMap((p) => p.value.map(nameOf));
+    assert.deepEqual(listed, [...names].sort(ciOrder), 'every secret once, in case-insensitive order');
+
+    // A nextLink from deep in the walk resumes right after its page.
+    const mid = await get(big, pages[300].nextLink, { agent });
+    expectStatus(mid, 200, 'page 301 by its nextLink');
+    assert.deepEqual(mid.json.value.map(nameOf), pages[301].value.map(nameOf));
+    const small = await walk(big, pages[399].nextLink.replace(/$/, '&maxresults=3'), { agent });
+    assert.deepEqual(small.flatMap((p) => p.value.map(nameOf)), listed.slice(-pages[400].value.length), 'the last page by its nextLink');
+
+    // Cost: the median first page and a page near the end of the big vault
+    // against the first page of the 62-secret seed vault, on keep-alive
+    // connections. Loose bounds: the old sort-per-page took 10 ms and more.
+    const v = await vault();
+    const smallAgent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    const median = async (vv, target, ag) => {
+      const ms = [];
+      for (let i = 0; i < 31; i++) {
+        const t0 = process.hrtime.bigint();
+        expectStatus(await get(vv, target, { agent: ag }), 200, target);
+        ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+      return ms.sort((a, b) => a - b)[15];
+    };
+    try {
+      await median(v, `/secrets?api-version=${API}`, smallAgent);
+      const base = await median(v, `/secrets?api-version=${API}`, smallAgent);
+      const first = await median(big, `/secrets?api-version=${API}`, agent);
+      const late = await median(big, new URL(pages[390].nextLink).pathname + new URL(pages[390].nextLink).search, agent);
+      const bound = 3 * base + 2;
+      assert.ok(first < bound && late < bound,
+        `pages of the 10,000-secret vault cost ${first.toFixed(2)} ms (first) and ${late.toFixed(2)} ms (late), the 62-secret vault's ${base.toFixed(2)} ms (bound ${bound.toFixed(2)} ms)`);
+    } finally {
+      smallAgent.destroy();
+    }
+
+    // A secret added at runtime lands in its place; a new version of a
+    // listed secret changes its item.
+    await control(big, 'POST', 'secrets', { name: 'big-05000-a', value: 'demo-value-added' });
+    const target = names.find((n) => n.toUpperCase() === 'BIG-00003');
+    assert.ok(target);
+    await control(big, 'POST', 'secrets', { name: target, value: 'demo-value-newer', contentType: 'text/x-newer' });
+    const again = (await walk(big, `/secrets?api-version=${API}`, { maxPages: 1000, agent })).flatMap((p) => p.value);
+    const againNames = again.map(nameOf);
+    assert.equal(againNames.length, 10001);
+    assert.deepEqual(againNames, [...names, 'big-05000-a'].sort(ciOrder), 'the added secret in case-insensitive order');
+    assert.equal(again.find((it) => nameOf(it) === target).contentType, 'text/x-newer', 'the item shows the new latest version');
+  } finally {
+    agent.destroy();
+    await stopVault(big);
+  }
+});
+
 test('versions: ids carry versions, listed in version-id order; paging walks them once; latest is the newest', async () => {
   const v = await vault();
   const rec = entries(PY_VERSIONS).filter((e) => e.RequestMethod === 'GET');
@@ -1189,6 +1298,40 @@ test('stats: counts vault and token requests, keeps the request log, resets', as
     if (ver.value.length >= 8) assert.ok(!log.includes(ver.value), `value of ${x.name} not logged (not printed)`);
   }
   assert.match(log, /devvault: vault GET \/secrets\/demo-gamma\?api-version=7\.6 -> 200/);
+});
+
+// Pins down what `make bench` reads: vault reads of one secret per name
+// (its "hot secret" row), and TLS connections that carried vault or token
+// traffic, not counting the connections of control calls.
+test('stats: reads per secret name (any version, any outcome, not lists) and connectionsUsed', async () => {
+  const v = await vault();
+  await control(v, 'DELETE', 'faults');
+  await token(v); // on a connection of its own, before the reset
+  await control(v, 'POST', 'stats/reset');
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const version = seed().find((x) => x.name === 'public-rotating').versions[0].version;
+    await get(v, `/secrets/public-rotating?api-version=${API}`, { agent });
+    await get(v, `/secrets/PUBLIC-Rotating/?api-version=${API}`, { agent });
+    await get(v, `/secrets/public-rotating/${version}?api-version=${API}`, { agent, method: 'HEAD' });
+    await get(v, `/secrets/public-rotating/versions?api-version=${API}`, { agent });
+    await get(v, `/secrets?api-version=${API}`, { agent });
+    await get(v, `/secrets/no-such-secret?api-version=${API}`, { agent });
+    await control(v, 'POST', 'faults', { mode: 'status', status: 429, path: 'demo-alpha', count: 1 });
+    expectStatus(await get(v, `/secrets/demo-alpha?api-version=${API}`, { agent }), 429, 'faulted read');
+    // On a connection of its own: counted in connections, not connectionsUsed.
+    const s = (await request(v, 'GET', '/_devvault/stats', { agent: false })).json;
+    assert.deepEqual({ ...s.reads }, { 'public-rotating': 3, 'no-such-secret': 1, 'demo-alpha': 1 });
+    assert.equal(s.readsOtherNames, 0);
+    assert.equal(s.vault, 7);
+    assert.equal(s.connectionsUsed, 1, 'seven vault requests on one keep-alive connection; control calls not counted');
+    assert.equal(s.connectionsVault, 1, 'and it carried vault requests');
+    assert.ok(s.connections >= 2, 'connections counts the control call\'s connection too');
+    const r = await control(v, 'POST', 'stats/reset');
+    assert.deepEqual([r.connectionsUsed, r.connectionsVault, Object.keys(r.reads).length], [0, 0, 0]);
+  } finally {
+    agent.destroy();
+  }
 });
 
 test('control: POST /_devvault/secrets adds a version that becomes the latest and shows in the lists', async () => {
