@@ -46,7 +46,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 # Keep object files between runs (make would delete them as intermediates).
 .SECONDARY:
 
-.PHONY: all deps check check-config test run serve bench clean install uninstall format
+.PHONY: all deps check check-config test run serve bench fuzz clean install uninstall format
 all: $(PROGS)
 
 build/lib/%.o: lib/%.c
@@ -168,5 +168,6 @@ format:
 clean:
 	rm -rf build $(PROGS)
 
+include tests/fuzz/fuzz.mk
 -include $(LIB_OBJ:.o=.d) $(patsubst cgi-bin/%,build/cgi-bin/%.d,$(basename $(PROGS))) $(UNIT_BIN:=.d) \
          build/bench/fcgi-floor.d

@@ -1646,13 +1646,17 @@ static void load_origins(struct load *ld)
 		}
 		for (size_t i = 0; i < NKEYS; i++) {
 			const struct key *k = &keys[i];
-			void *dst = (char *)&po->secrets + (k->off - OFF(secrets));
-			const void *src = field(p, k);
+			void *dst;
+			const void *src;
 			char *ikey = NULL;
 			const char *v = NULL;
 
+			/* Only [secrets] keys have a place in an origin's rules:
+			 * the offset below is meaningful for them alone. */
 			if (strcmp(k->section, "secrets") != 0)
 				continue;
+			dst = (char *)&po->secrets + (k->off - OFF(secrets));
+			src = field(p, k);
 			if (lo->key_line[i] != 0) {
 				if (asprintf(&ikey, "%s:%s", lo->ininame, k->name) == -1) {
 					file_error(ld, "out of memory");

@@ -8,6 +8,10 @@
 #   scripts/deps.sh --apache the build + run set, plus Apache with mod_fcgid
 #                            (`make serve SERVER=apache`)
 #   scripts/deps.sh --bench  the build + run set, plus wrk (`make bench`)
+#   scripts/deps.sh --fuzz   the build + run set, plus Debian's clang with its
+#                            libFuzzer and sanitizer runtimes, and
+#                            llvm-symbolizer for readable crash stacks
+#                            (`make fuzz`)
 #
 # Debian packages come from the release the machine runs (Debian 12,
 # bookworm): apt pins them to that release's versions, security updates
@@ -20,6 +24,7 @@ case "${1:-}" in
 --test) want="$want apache2 libapache2-mod-fcgid" ;;
 --apache) want="$want apache2 libapache2-mod-fcgid" ;;
 --bench) want="$want wrk" ;;
+--fuzz) want="$want clang libclang-rt-dev llvm" ;;
 esac
 
 missing=""
