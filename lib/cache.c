@@ -170,6 +170,18 @@ static void wire(struct cache *c, void *base, const struct layout *l)
 	c->chunks = (unsigned char *)base + l->chunks;
 }
 
+/* SHA-256, fetched from OpenSSL's provider once per process: a lookup
+ * hashes its key, and EVP_sha256() would fetch the implementation anew on
+ * every call. Never freed (it lives as long as the process). */
+static const EVP_MD *sha256(void)
+{
+	static EVP_MD *md;
+
+	if (md == NULL)
+		md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	return md != NULL ? md : EVP_sha256();
+}
+
 static void scope_hash(const struct cache_config *cfg, unsigned char out[KEY_LEN])
 {
 	char text[1024];
@@ -180,7 +192,7 @@ static void scope_hash(const struct cache_config *cfg, unsigned char out[KEY_LEN
 	               CHUNK, cfg->scope ? cfg->scope : "");
 	if (len < 0 || (size_t)len >= sizeof(text))
 		len = (int)sizeof(text) - 1;
-	if (EVP_Digest(text, (size_t)len, out, &n, EVP_sha256(), NULL) != 1)
+	if (EVP_Digest(text, (size_t)len, out, &n, sha256(), NULL) != 1)
 		memset(out, 0, KEY_LEN);
 }
 
@@ -525,7 +537,7 @@ static void make_key(enum cache_kind kind, const char *a, const char *b, unsigne
 	ascii_lower_n(text + 1, la);
 	if (kind == CACHE_SECRET)
 		ascii_lower_n(text + 2 + la, lb);
-	if (EVP_Digest(text, 2 + la + lb, out, &n, EVP_sha256(), NULL) != 1)
+	if (EVP_Digest(text, 2 + la + lb, out, &n, sha256(), NULL) != 1)
 		memset(out, 0, KEY_LEN);
 }
 
@@ -1052,7 +1064,7 @@ static void token_key(const char *key, unsigned char out[KEY_LEN])
 {
 	unsigned int n = KEY_LEN;
 
-	if (EVP_Digest(key, strlen(key), out, &n, EVP_sha256(), NULL) != 1)
+	if (EVP_Digest(key, strlen(key), out, &n, sha256(), NULL) != 1)
 		memset(out, 0, KEY_LEN);
 }
 
