@@ -884,6 +884,8 @@ void cache_lookup(struct cache *c, enum cache_kind kind, const char *a, const ch
 			         deadline_ms - now < WAIT_SLICE_MS ? deadline_ms - now
 			                                           : WAIT_SLICE_MS);
 			if (lock(c) != 0) {
+				if (res->data != NULL)
+					buf_wipe(res->data, res->len);
 				free(res->data);
 				memset(res, 0, sizeof(*res));
 				res->c = c;

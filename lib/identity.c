@@ -1028,6 +1028,7 @@ static enum buf_err identity_b64_append(struct buf *b, const void *p, size_t n)
 	if (s == NULL)
 		return BUF_ENOMEM;
 	e = buf_puts(b, s);
+	buf_wipe(s, strlen(s)); /* the assertion's signature makes it a credential */
 	free(s);
 	return e;
 }
@@ -1130,7 +1131,7 @@ out:
 	ERR_clear_error();
 	json_object_put(hdr);
 	json_object_put(claims);
-	OPENSSL_free(sig);
+	OPENSSL_clear_free(sig, slen);
 	EVP_MD_CTX_free(ctx);
 	return err;
 }
@@ -1322,7 +1323,7 @@ static enum identity_err identity_take_token(struct identity *id, const struct b
 	identity_schedule(id, asked, life);
 	err = IDENTITY_OK;
 out:
-	json_object_put(j);
+	jsonparse_put_wiped(j); /* its access_token */
 	return err;
 }
 

@@ -17,4 +17,14 @@
  * anything but white space. */
 struct json_object *jsonparse_strict(const struct buf *b, int depth);
 
+/* Put j (the caller's last reference) after wiping every string in it,
+ * recursively: for answers that may hold a secret value or a token, whose
+ * bytes json-c would otherwise free as they are. Accepts NULL. */
+void jsonparse_put_wiped(struct json_object *j);
+
+/* Wipe the text json_object_to_json_string_length() returned for an object
+ * (json-c keeps it in the object until the object is freed), once it has
+ * been copied. */
+void jsonparse_wipe_text(const char *s, size_t len);
+
 #endif

@@ -562,8 +562,16 @@ void jwt_claims_free(struct jwt_claims *c)
 	free(c);
 }
 
+/* A caller's token is a credential (it could be replayed elsewhere): its
+ * copies are wiped before they are freed. */
 static void jwt_parts_free(struct jwt_parts *p)
 {
+	if (p->header != NULL)
+		buf_wipe(p->header, p->header_len);
+	if (p->payload != NULL)
+		buf_wipe(p->payload, p->payload_len);
+	if (p->sig != NULL)
+		buf_wipe(p->sig, p->sig_len);
 	free(p->header);
 	free(p->payload);
 	free(p->sig);
@@ -602,10 +610,12 @@ static enum jwt_err jwt_split(const char *token, size_t len, struct jwt_parts *p
 	for (size_t i = 0; i < 3; i++) {
 		if ((*dst[i] = base64url_decode(part[i], len, dst_len[i])) == NULL) {
 			jwt_say(detail, dlen, "token %s is not strict base64url", names[i]);
+			buf_wipe(copy, len);
 			free(copy);
 			return JWT_EMALFORMED;
 		}
 	}
+	buf_wipe(copy, len);
 	free(copy);
 	return JWT_OK;
 }

@@ -538,7 +538,7 @@ static enum kv_err kv_parse(const struct buf *body, enum kv_shape shape, struct 
 	bool good;
 
 	if (j == NULL || !json_object_is_type(j, json_type_object)) {
-		json_object_put(j);
+		jsonparse_put_wiped(j);
 		return kv_fail(e, KV_EPROTO, "HTTP 200 without a JSON object");
 	}
 	if (shape == KV_SHAPE_BUNDLE) {
@@ -550,7 +550,7 @@ static enum kv_err kv_parse(const struct buf *body, enum kv_shape shape, struct 
 			good = v == NULL || json_object_is_type(v, json_type_string);
 	}
 	if (!good) {
-		json_object_put(j);
+		jsonparse_put_wiped(j);
 		return kv_fail(e, KV_EPROTO, "HTTP 200 but not a %s",
 		               shape == KV_SHAPE_BUNDLE ? "SecretBundle" : "SecretListResult");
 	}
