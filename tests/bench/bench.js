@@ -355,7 +355,28 @@ function memKB(pid) {
 	}
 	const pc = kb(rollup, 'Private_Clean');
 	const pd = kb(rollup, 'Private_Dirty');
-	return { pid, rss: kb(status, 'VmRSS'), pss: kb(rollup, 'Pss'), priv: pc === null || pd === null ? null : pc + pd };
+	const m = { pid, rss: kb(status, 'VmRSS'), pss: kb(rollup, 'Pss'), priv: pc === null || pd === null ? null : pc + pd, shm: 0 };
+	// The shared cache (/dev/shm/kvgate-*) is the host's memory, shared by
+	// every program process and reported once (the cache row below), not
+	// as any one process's: its pages are taken out of the three figures.
+	let smaps = '';
+	try {
+		smaps = fs.readFileSync(`/proc/${pid}/smaps`, 'utf8');
+	} catch {
+		/* gone */
+	}
+	const blocks = smaps.split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/);
+	for (const b of blocks) {
+		if (!/^\S+ \S+ \S+ \S+ \S+\s+\/dev\/shm\/kvgate-/.test(b)) continue;
+		const r = kb(b, 'Rss') || 0;
+		const ps = kb(b, 'Pss') || 0;
+		const pr = (kb(b, 'Private_Clean') || 0) + (kb(b, 'Private_Dirty') || 0);
+		m.shm += r;
+		if (m.rss !== null) m.rss -= r;
+		if (m.pss !== null) m.pss -= ps;
+		if (m.priv !== null) m.priv -= pr;
+	}
+	return m;
 }
 
 // utime + stime of pid, in seconds.
@@ -934,13 +955,15 @@ async function main() {
 		`List first page p50, 10,000 vs 100 secrets, ttl 0 (every page from the vault): ${fmt(listRatio, 2)}x (target <= 1.5x); the gateway's own CPU per page: ${fmt(first10k.progUs / first100.progUs, 2)}x, the dev vault's: ${fmt(first10k.vaultUs / first100.vaultUs, 2)}x. Cached (ttl 60): ${fmt(first10kc.p50 / first100c.p50, 2)}x`,
 		`Hot secret: ${hotRow.memAfter.length} get-secret processes (lighttpd started ${hotRow.procsAtStart}: its min-procs defaults to 4 and etc/lighttpd/kvgate.conf sets none; the warm-up made it add the rest), [cache] ttl = ${HOT_TTL}, ${fmt(hotRow.requests)} requests in ${fmt(hotRow.seconds, 1)} s: ${hotReads} vault reads of ${HOT_SECRET} = ${fmt(hotReads / hotWindows, 2)} per ttl window (one host); Cache-Status of a check request: ${hotRow.cacheStatus || '(none sent)'}`,
 		!node ? 'node + SDK: skipped (no Azure SDK in tests/node_modules; run scripts/npm-deps.sh)' : `node + SDK vs kvgate: cached get-secret ${fmt(getCached.rps / node.rps, 1)}x its req/s, uncached ${fmt(getUncached.rps / node.rps, 1)}x; its RSS ${mb(maxOf(node.memAfter, 'rss'))} (PSS ${mb(maxOf(node.memAfter, 'pss'))}) in one process vs kvgate get-secret's ${mb(maxOf(getMem, 'rss'))} (PSS ${mb(maxOf(getMem, 'pss'))}) per process`,
+		`Cache segment (shared by the host's processes, counted once): at most ${fmt(maxOf(allMem, 'shm'))} kB resident in any one process's view after a row`,
 		flat ? `RSS flat: ${flat.totalRequests} get-secret requests over ${flat.procs} processes (${flat.firstRequests} before the first reading), [cache] ttl = 2 over 100 secrets; VmRSS ${maxOf(flat.memBefore, 'rss')} -> ${maxOf(flat.memAfter, 'rss')} kB, PSS ${maxOf(flat.memBefore, 'pss')} -> ${maxOf(flat.memAfter, 'pss')} kB, private ${maxOf(flat.memBefore, 'priv')} -> ${maxOf(flat.memAfter, 'priv')} kB (largest process)` : 'RSS flat: skipped (BENCH_LONG=0)',
 		`Cold start (fresh lighttpd + programs -> first get-secret 200, token + vault read included), ms: ${cold.spawnMs.map((x) => fmt(x, 0)).join(', ')} from spawn; ${cold.procMs.map((x) => fmt(x, 0)).join(', ')} from the get-secret process's start`,
 		`FastCGI floor: ${fmt(floor1.rps)} req/s first, ${fmt(floor2.rps)} at the end (${fmt((100 * Math.abs(floor2.rps - floor1.rps)) / floor1.rps, 0)}% apart); x floor uses their mean. A large gap means a noisy machine: run again.`,
 		'',
 		"Columns: x floor = req/s / the fcgi floor's mean req/s (only ratios within one run mean anything);",
 		'non-2xx = non-2xx answers + socket errors (should be 0); procs = processes of the row\'s program;',
-		'RSS/PSS/priv kB = the largest VmRSS, PSS and private (Private_Clean + Private_Dirty) among them after the row',
+		'RSS/PSS/priv kB = the largest VmRSS, PSS and private (Private_Clean + Private_Dirty) among them after the row,',
+		'without the shared cache segment (/dev/shm/kvgate-*: host memory shared by every process, see "cache segment");'
 		'(VmRSS counts shared libraries in full in every process; PSS shares them out; private is what one more',
 		'process costs); dRSS = the largest VmRSS growth of one process during the row; prog/server/devvault us/req =',
 		'CPU time (user+sys) per request of the program processes, the web server (lighttpd) and the dev vault;',
