@@ -31,8 +31,12 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) $(HARDEN) -MMD -MP \
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
 LIBS     := $(PKG_LIBS) $(INI_LIBS)
 
+# `make test SANITIZE=address,undefined`: everything built with the
+# sanitizers, any finding fatal (UBSan included), reports written where
+# tests/run.sh looks (tests/sanitize/options.c).
 ifneq ($(SANITIZE),)
-ALL_CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -U_FORTIFY_SOURCE
+ALL_CFLAGS  += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer \
+               -U_FORTIFY_SOURCE
 ALL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
@@ -43,10 +47,23 @@ PROGS    := cgi-bin/preflight.fcgi cgi-bin/get-secret.fcgi cgi-bin/list-secrets.
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 
+# Everything is rebuilt when the compiler or its flags change (SANITIZE= in
+# particular, since the programs are used in place): build/flags holds those
+# of the last build, and every object depends on it.
+BUILD_FLAGS := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LIBS)
+ifneq ($(file <build/flags),$(BUILD_FLAGS))
+$(shell mkdir -p build)
+$(file >build/flags,$(BUILD_FLAGS))
+endif
+SAN_OPTS := $(if $(SANITIZE),build/sanitize/options.o)
+$(LIB_OBJ) $(patsubst cgi-bin/%,build/cgi-bin/%.o,$(basename $(PROGS))) $(UNIT_BIN:=.o) \
+    $(SAN_OPTS) build/bench/fcgi-floor: build/flags
+build/flags: ;
+
 # Keep object files between runs (make would delete them as intermediates).
 .SECONDARY:
 
-.PHONY: all deps check check-config test run serve bench fuzz clean install uninstall format
+.PHONY: all deps check check-config test run serve bench fuzz soak valgrind clean install uninstall format
 all: $(PROGS)
 
 build/lib/%.o: lib/%.c
@@ -66,6 +83,13 @@ cgi-bin/%.fcgi: build/cgi-bin/%.o build/libkvgate.a
 
 cgi-bin/kvgate-check: build/cgi-bin/kvgate-check.o build/libkvgate.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# A sanitized program or unit test links in its sanitizers' run-time options.
+build/sanitize/options.o: tests/sanitize/options.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DSANITIZER_LOG_DIR='"$(CURDIR)/build/sanitizer"' -c -o $@ $<
+
+$(PROGS) $(UNIT_BIN): $(SAN_OPTS)
 
 build/tests/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
@@ -138,6 +162,8 @@ install: all
 	    etc/apache/kvgate.conf >$(SHAREDIR)/apache/kvgate.conf
 	chmod 0644 $(SHAREDIR)/apache/kvgate.conf
 	install -m 0644 etc/lighttpd/kvgate.conf $(SHAREDIR)/lighttpd/kvgate.conf
+	install -m 0644 etc/apache/auth-basic.conf $(SHAREDIR)/apache/auth-basic.conf
+	install -m 0644 etc/lighttpd/auth-basic.conf $(SHAREDIR)/lighttpd/auth-basic.conf
 	install -m 0644 etc/kvgate.ini $(SHAREDIR)/kvgate.ini.sample
 	install -d -m 0755 $(ETCDIR)
 	@if [ -e $(ETCDIR)/kvgate.ini ]; then \
@@ -153,6 +179,7 @@ uninstall:
 	rm -f $(addprefix $(LIBEXECDIR)/,$(notdir $(FCGI_PROGS))) $(BINDIR)/kvgate-check
 	rm -f $(addprefix $(SHAREDIR)/www/,$(notdir $(WWW_FILES)))
 	rm -f $(SHAREDIR)/apache/kvgate.conf $(SHAREDIR)/lighttpd/kvgate.conf $(SHAREDIR)/kvgate.ini.sample
+	rm -f $(SHAREDIR)/apache/auth-basic.conf $(SHAREDIR)/lighttpd/auth-basic.conf
 	@if [ -f $(ETCDIR)/kvgate.ini ] && cmp -s etc/kvgate.ini $(ETCDIR)/kvgate.ini; then \
 		echo "rm -f $(ETCDIR)/kvgate.ini"; rm -f $(ETCDIR)/kvgate.ini; \
 	elif [ -e $(ETCDIR)/kvgate.ini ]; then \
@@ -169,5 +196,7 @@ clean:
 	rm -rf build $(PROGS)
 
 include tests/fuzz/fuzz.mk
+include tests/soak/soak.mk
+include tests/valgrind/valgrind.mk
 -include $(LIB_OBJ:.o=.d) $(patsubst cgi-bin/%,build/cgi-bin/%.d,$(basename $(PROGS))) $(UNIT_BIN:=.d) \
          build/bench/fcgi-floor.d

@@ -15,6 +15,7 @@
 
 #include <curl/curl.h>
 
+#include "callers.h"
 #include "cors.h"
 #include "http.h"
 #include "identity.h"
@@ -43,6 +44,101 @@ static void print_secrets(const struct policy_secrets *s, const char *label)
 	       s->allow_versions ? "read versions" : "latest version only",
 	       s->hide_disabled ? "disabled hidden" : "disabled listed",
 	       s->serve_expired ? "served outside nbf/exp" : "not served outside nbf/exp");
+}
+
+/* [callers], the grants, [limits] and [audit], in words. */
+static void print_callers(const struct policy *p)
+{
+	const struct policy_callers *pc = policy_callers(p);
+	const struct policy_grant *g;
+
+	if (!policy_callers_on(p)) {
+		printf("  %-18s%s\n", "callers",
+		       "not authenticated: [secrets] decides for everyone");
+	} else {
+		print_list("callers", &pc->mode, "");
+		for (size_t i = 0; i < pc->nmodes; i++) {
+			switch (pc->modes[i]) {
+			case CALLERS_NONE:
+				printf("  %-18sanonymous callers accepted\n", "  none");
+				break;
+			case CALLERS_WEB_SERVER:
+				printf("  %-18sREMOTE_USER from the web server's login\n",
+				       "  web_server");
+				break;
+			case CALLERS_API_KEY:
+				printf("  %-18sheader %s, keys in %s\n", "  api_key",
+				       pc->api_key_header, pc->api_keys_file);
+				break;
+			case CALLERS_JWT:
+				printf("  %-18skeys from %s, clock skew %ld s\n", "  jwt",
+				       pc->jwt_jwks_file[0] ? pc->jwt_jwks_file
+				                            : pc->jwt_openid_config,
+				       pc->jwt_clock_skew);
+				print_list("    issuers", &pc->jwt_issuer, "");
+				print_list("    audiences", &pc->jwt_audience, "");
+				print_list("    scopes (any)", &pc->jwt_required_scopes,
+				           "not required");
+				print_list("    roles (any)", &pc->jwt_required_roles,
+				           "not required");
+				break;
+			}
+		}
+		for (size_t i = 0; (g = policy_grant(p, i)) != NULL; i++) {
+			printf("  %-18s%s\n", "grant", g->name);
+			print_list("  to", &g->who, "nobody");
+			print_list("  names", &g->allow, "none");
+			print_list("  except", &g->deny, "nothing");
+		}
+	}
+	if (policy_limits(p)->requests_per_minute > 0)
+		printf(
+		    "  %-18s%ld requests a minute per caller (anonymous: per address), per host\n",
+		    "limit", policy_limits(p)->requests_per_minute);
+	else
+		printf("  %-18snone\n", "limit");
+	printf("  %-18s%s\n", "audit log",
+	       policy_audit(p)->enabled ? "one JSON line per request on stderr" : "off");
+}
+
+/* Warnings about [callers]: grants, headers a cross-origin SPA must be let
+ * send, files of secrets others can read. */
+static int warn_callers(const struct policy *p)
+{
+	const struct policy_callers *pc = policy_callers(p);
+	const char *files[][2] = {
+	    {"[callers] api_keys_file", pc->api_keys_file},
+	    {"[identity] client_secret_file", policy_identity(p)->client_secret_file},
+	    {"[identity] client_certificate_file", policy_identity(p)->client_certificate_file},
+	    {"[gateway] paging_key_file", policy_gateway(p)->paging_key_file},
+	};
+	char why[512];
+	int warnings = 0;
+
+	if (policy_callers_on(p) && policy_grant(p, 0) == NULL) {
+		printf("warning: [callers] mode is set but there is no [grant NAME] section: no "
+		       "caller can see any secret\n");
+		warnings++;
+	}
+	/* A cross-origin SPA's preflight must be allowed the header the
+	 * credential travels in. */
+	for (size_t i = 0; i < pc->nmodes; i++) {
+		const char *h;
+
+		if (callers_header_allowed(p, pc->modes[i], &h))
+			continue;
+		printf("warning: [cors] allowed_headers lacks %s: browsers on the allowed origins "
+		       "cannot send the %s credential (their preflight is refused)\n",
+		       h, callers_mode_name(pc->modes[i]));
+		warnings++;
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (callers_file_exposed(files[i][1], why, sizeof(why))) {
+			printf("warning: %s: %s\n", files[i][0], why);
+			warnings++;
+		}
+	}
+	return warnings;
 }
 
 /* The identity, described without a network call. */
@@ -104,6 +200,7 @@ static int describe(const struct policy *p)
 		printf("  %-18s%s\n", "for Origin", origin);
 		print_secrets(o, "  secrets shown");
 	}
+	print_callers(p);
 	printf("  %-18s%s\n", "secret ids",
 	       s->expose_vault_url ? "at the vault's host (expose_vault_url)" : "at the gateway");
 	{
@@ -121,7 +218,8 @@ static int describe(const struct policy *p)
 	putchar('\n');
 
 	/* Legal, but worth a second look. */
-	if (strlist_contains(&s->allow, "*") && s->deny.n == 0) {
+	warnings += warn_callers(p);
+	if (strlist_contains(&s->allow, "*") && s->deny.n == 0 && !policy_callers_on(p)) {
 		printf("warning: [secrets] allow = * with no deny: every secret in the vault is "
 		       "readable by anyone who can reach the gateway (CORS is not "
 		       "authentication)\n");
@@ -184,6 +282,17 @@ int main(int argc, char **argv)
 		       errors.n == 1 ? "" : "s");
 		status = 1;
 	} else {
+		struct callers *c = NULL;
+		char err[512];
+
+		/* The key files are read as the programs will (no network call). */
+		if (callers_new(p, &c, err, sizeof(err)) != 0) {
+			printf("%s: %s\n1 problem: the programs will refuse to start\n",
+			       policy_path(p), err);
+			policy_free(p);
+			return 1;
+		}
+		callers_free(c);
 		curl_global_init(CURL_GLOBAL_DEFAULT);
 		describe(p);
 		curl_global_cleanup();

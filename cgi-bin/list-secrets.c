@@ -13,12 +13,13 @@
 
 #include "exposure.h"
 #include "gateway.h"
+#include "jsonparse.h"
 #include "log.h"
 #include "shape.h"
 
 static void list_secrets(struct gateway *g, const struct gateway_request *req, struct response *r)
 {
-	const struct policy_secrets *s = policy_secrets_for(g->policy, req->origin);
+	const struct policy_secrets *s = req->secrets;
 	const char *name = req->route.kind == ROUTE_VERSIONS ? req->route.name : NULL;
 	struct json_object *page = NULL, *link;
 	char scope[ROUTE_NAME_MAX + 16];
@@ -28,8 +29,7 @@ static void list_secrets(struct gateway *g, const struct gateway_request *req, s
 	/* The versions of a hidden name, or any versions when the policy
 	 * allows none, answer like those of a missing secret. */
 	if (!exposure_route_allowed(s, &req->route)) {
-		e.err = KV_ENOTFOUND;
-		gateway_kv_error(r, &e, name ? name : "");
+		gateway_deny(g, r, name ? name : "");
 		return;
 	}
 	if (req->route.skiptoken[0] != '\0') {
@@ -56,6 +56,7 @@ static void list_secrets(struct gateway *g, const struct gateway_request *req, s
 			response_error(r, 500, "InternalError", "The gateway ran out of memory.");
 		else
 			response_json(r, 200, page);
+		g->audit.items = 0;
 		goto out;
 	}
 	/* The cache holds the vault's pages as they came: everything below
@@ -96,9 +97,11 @@ static void list_secrets(struct gateway *g, const struct gateway_request *req, s
 		gateway_kv_error(r, &e, name);
 		goto out;
 	}
+	if (json_object_object_get_ex(page, "value", &link))
+		g->audit.items = (long)json_object_array_length(link);
 	response_json(r, 200, page);
 out:
-	json_object_put(page);
+	jsonparse_put_wiped(page);
 	free(next);
 }
 

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -45,7 +46,7 @@
 #include "mono.h"
 
 #define MAGIC 0x6b766763u /* "kvgc" */
-#define LAYOUT 2u
+#define LAYOUT 3u
 #define NTOKENS 4u
 #define TOKEN_MAX (12 * 1024)
 #define CHUNK 1024u
@@ -73,6 +74,7 @@ struct slot {
 	int32_t lease_pid;   /* its holder */
 	int64_t lease_until; /* ms: after this another process may take it */
 	int64_t fetched;     /* ms: the answer's ttl starts here */
+	uint64_t gen;        /* which answer: unique per fill (cache_result.gen) */
 };
 
 /* An access token shared by the host's processes, with its fetch lease. */
@@ -101,6 +103,8 @@ struct hdr {
 	uint32_t seq;  /* futex word: bumped whenever a lease ends */
 	pthread_mutex_t lock;
 	uint32_t next_lease;
+	uint64_t epoch; /* random, per segment: generations never repeat across segments */
+	uint64_t fills; /* answers stored: the generations */
 	uint32_t free_slot, slot_top;
 	uint32_t free_chunk, chunk_top;
 	uint32_t lru_head, lru_tail;
@@ -205,6 +209,8 @@ static int init_hdr(struct cache *c, const struct layout *l, const unsigned char
 	int rc;
 
 	h->layout = LAYOUT;
+	if (getrandom(&h->epoch, sizeof(h->epoch), 0) != (ssize_t)sizeof(h->epoch))
+		h->epoch = (uint64_t)mono_ms() * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
 	h->size = l->size;
 	h->nslots = l->nslots;
 	h->nbuckets = l->nbuckets;
@@ -467,7 +473,7 @@ static void wait_seq(struct cache *c, uint32_t seq, long ms)
  * removes its name. Each leaving process first drops its own shared lock
  * (through a second descriptor of the same file), so that processes leaving
  * together, as when the web server stops, do not each keep the others from
- * being last; then it tries for the exclusive lock a few times. Only system
+ * being last; then it tries for the exclusive lock for up to 200 ms. Only system
  * calls and memset: safe in a signal handler.
  */
 void cache_leave(struct cache *c)
@@ -496,7 +502,7 @@ void cache_leave(struct cache *c)
 	c->fd = -1;
 	if (fd2 < 0)
 		return;
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 20; i++) {
 		if (flock(fd2, LOCK_EX | LOCK_NB) == 0) {
 			if (!__atomic_load_n(&c->h->dead, __ATOMIC_ACQUIRE)) {
 				reset(c);
@@ -797,6 +803,12 @@ static bool holder_gone(const struct slot *s)
 void cache_lookup(struct cache *c, enum cache_kind kind, const char *a, const char *b,
                   long deadline_ms, struct cache_result *res)
 {
+	cache_lookup_known(c, kind, a, b, deadline_ms, 0, res);
+}
+
+void cache_lookup_known(struct cache *c, enum cache_kind kind, const char *a, const char *b,
+                        long deadline_ms, uint64_t known, struct cache_result *res)
+{
 	unsigned char key[KEY_LEN];
 	uint32_t i, waited = 0, seq;
 	long now, ttl_ms, window, age;
@@ -844,9 +856,13 @@ void cache_lookup(struct cache *c, enum cache_kind kind, const char *a, const ch
 		touch(c, i);
 		age = now - (long)s->fetched;
 		if (s->state == SLOT_VALUE && age < ttl_ms) {
-			if ((res->data = copy_out(c, i)) == NULL)
+			res->gen = s->gen;
+			if (known != 0 && s->gen == known)
+				res->same = true; /* the caller has this very answer */
+			else if ((res->data = copy_out(c, i)) == NULL)
 				break;
-			res->len = s->len;
+			else
+				res->len = s->len;
 			res->age_ms = age;
 			res->state = CACHE_HIT;
 			c->h->st.hits++;
@@ -954,6 +970,9 @@ void cache_fill(struct cache_result *res, const char *data, size_t len)
 			else
 				s->fetched = (int64_t)now;
 			s->state = SLOT_VALUE;
+			s->gen = c->h->epoch + ++c->h->fills;
+			if (s->gen == 0)
+				s->gen = c->h->epoch + ++c->h->fills;
 			end_lease(c, s);
 			c->h->st.fills++;
 		}

@@ -86,6 +86,8 @@ struct cache_result {
 	bool refresh;          /* CACHE_HIT, and this caller holds the lease to refresh
 	                          the answer ahead of its expiry, after answering */
 	bool collapsed;        /* the caller waited for another process's fetch */
+	uint64_t gen;          /* CACHE_HIT: which answer (unique per fill, never 0) */
+	bool same;             /* CACHE_HIT of the answer `known` names: data is NULL */
 	struct kv_error error; /* CACHE_FAILED */
 	/* private */
 	struct cache *c;
@@ -128,6 +130,12 @@ bool cache_is_shared(const struct cache *c);
  */
 void cache_lookup(struct cache *c, enum cache_kind kind, const char *a, const char *b,
                   long deadline_ms, struct cache_result *res);
+
+/* The same, for a caller that keeps its own copy of the answer of
+ * generation known (0: none): a hit on that very answer is CACHE_HIT with
+ * same set and no data copied. */
+void cache_lookup_known(struct cache *c, enum cache_kind kind, const char *a, const char *b,
+                        long deadline_ms, uint64_t known, struct cache_result *res);
 
 /* Store the fetched answer for the lease res holds (data: JSON text of len
  * bytes), and wake the processes waiting for it. */

@@ -7,11 +7,51 @@
 #include "exposure.h"
 #include "glob.h"
 
+void exposure_for(const struct policy *p, const char *origin, const struct caller *who,
+                  struct exposure_rules *out)
+{
+	const struct policy_grant *g;
+
+	memset(out, 0, sizeof(*out));
+	out->s = *policy_secrets_for(p, origin);
+	out->s.grants = out->held;
+	out->s.ngrants = 0;
+	out->s.grants_apply = policy_callers_on(p);
+	if (!out->s.grants_apply || who == NULL)
+		return;
+	for (size_t i = 0; (g = policy_grant(p, i)) != NULL && i < POLICY_GRANTS_MAX; i++) {
+		for (size_t w = 0; w < g->who.n; w++) {
+			if (callers_is(who, g->who.v[w])) {
+				out->held[out->s.ngrants++] = g;
+				break;
+			}
+		}
+	}
+}
+
+size_t exposure_grants(const struct policy_secrets *s)
+{
+	return s != NULL && s->grants_apply ? s->ngrants : 0;
+}
+
+/* Whether one of the caller's grants lets it see name. */
+static bool granted(const struct policy_secrets *s, const char *name)
+{
+	if (!s->grants_apply)
+		return true;
+	for (size_t i = 0; i < s->ngrants; i++)
+		if (glob_match_any(&s->grants[i]->allow, name) &&
+		    !glob_match_any(&s->grants[i]->deny, name))
+			return true;
+	return false;
+}
+
 bool exposure_name_visible(const struct policy_secrets *s, const char *name)
 {
 	if (s == NULL || name == NULL)
 		return false;
-	return glob_match_any(&s->allow, name) && !glob_match_any(&s->deny, name);
+	return glob_match_any(&s->allow, name) && !glob_match_any(&s->deny, name) &&
+	       granted(s, name);
 }
 
 bool exposure_route_allowed(const struct policy_secrets *s, const struct route *r)

@@ -19,12 +19,38 @@
 #include <stdbool.h>
 #include <time.h>
 #include <json-c/json.h>
+#include "callers.h"
 #include "policy.h"
 #include "route.h"
 
+/*
+ * The rules for one request: the origin's (policy_secrets_for()), and with
+ * [callers] on, the grants the caller holds. s is what the functions below
+ * take; held is the storage s.grants points into.
+ */
+struct exposure_rules {
+	struct policy_secrets s;
+	const struct policy_grant *held[POLICY_GRANTS_MAX];
+};
+
+/*
+ * Fill out for a request from origin (NULL: none) by caller who. With
+ * [callers] on, a name must then also be allowed by one of the grants
+ * whose who names the caller (callers_is()), and not denied by that grant:
+ * a caller sees the union of its grants, within [secrets] and the origin's
+ * rules; a caller holding no grant sees nothing. out must not move after
+ * (s points into it).
+ */
+void exposure_for(const struct policy *p, const char *origin, const struct caller *who,
+                  struct exposure_rules *out);
+
+/* How many grants the rules hold (for the audit log). */
+size_t exposure_grants(const struct policy_secrets *s);
+
 /* Whether the secret called name may be seen: some allow pattern matches it
- * and no deny pattern does (ignoring ASCII case, as Key Vault's names do).
- * False when s or name is NULL. */
+ * and no deny pattern does (ignoring ASCII case, as Key Vault's names do),
+ * and, when grants apply, some grant allows it and does not deny it. False
+ * when s or name is NULL. */
 bool exposure_name_visible(const struct policy_secrets *s, const char *name);
 
 /*

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include "buf.h"
 #include "cors.h"
 #include "gateway.h"
+#include "jsonparse.h"
 #include "identity.h"
 #include "log.h"
 #include "mono.h"
@@ -48,6 +50,8 @@ static size_t stop_len;
 /* The cache in use, left on the way out so that the last process of a
  * host wipes and removes the shared segment. */
 static struct cache *volatile current_cache;
+/* The same for the rate limiter's counters. */
+static struct ratelimit *volatile current_limits;
 
 static void on_term(int sig)
 {
@@ -55,6 +59,7 @@ static void on_term(int sig)
 	stopping = 1;
 	if (!busy) {
 		cache_leave(current_cache);
+		ratelimit_leave(current_limits);
 		if (stop_len > 0)
 			(void)!write(STDERR_FILENO, stop_line, stop_len);
 		_exit(0);
@@ -205,6 +210,14 @@ void gateway_kv_error(struct response *r, const struct kv_error *e, const char *
 	          e->code[0] ? " " : "", e->code, e->inner[0] ? "/" : "", e->inner, e->message);
 }
 
+void gateway_deny(struct gateway *g, struct response *r, const char *name)
+{
+	struct kv_error e = {.err = KV_ENOTFOUND, .retry_after = -1};
+
+	g->audit.decision = "deny";
+	gateway_kv_error(r, &e, name);
+}
+
 /* The answer to OPTIONS, from any program: a CORS preflight when it carries
  * Origin and Access-Control-Request-Method, else the methods the API
  * allows. */
@@ -262,9 +275,15 @@ static enum kv_err fetch(struct gateway *g, enum cache_kind kind, const char *na
                          const char *version, int maxresults, const char *next,
                          struct json_object **out, struct kv_error *e)
 {
+	long t0 = mono_ms();
+	enum kv_err rc;
+
 	if (kind == CACHE_SECRET)
-		return kv_get_secret(g->kv, name, version, out, e);
-	return kv_list(g->kv, name, maxresults, next, out, e);
+		rc = kv_get_secret(g->kv, name, version, out, e);
+	else
+		rc = kv_list(g->kv, name, maxresults, next, out, e);
+	g->audit.upstream_ms += mono_ms() - t0;
+	return rc;
 }
 
 /* Remember a fetch's outcome for the lease res holds. */
@@ -278,6 +297,7 @@ static void settle(struct cache_result *res, enum kv_err rc, struct json_object 
 		s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN, &n);
 		if (s != NULL)
 			cache_fill(res, s, n);
+		jsonparse_wipe_text(s, n); /* json-c keeps it in obj otherwise */
 	} else if (rc == KV_ENOTFOUND || rc == KV_EDISABLED) {
 		cache_fill_negative(res);
 	} else {
@@ -303,8 +323,8 @@ static void log_stale(const char *what, long past_s, const struct kv_error *e)
 }
 
 static enum kv_err cached(struct gateway *g, enum cache_kind kind, const char *name,
-                          const char *version, int maxresults, const char *next,
-                          struct json_object **out, struct kv_error *e)
+                          const char *version, int maxresults, const char *next, uint64_t known,
+                          uint64_t *gen, struct json_object **out, struct kv_error *e)
 {
 	const struct policy_cache *pc = policy_cache(g->policy);
 	char b[KV_NEXTLINK_MAX + 32], what[ROUTE_NAME_MAX + 32];
@@ -314,15 +334,18 @@ static enum kv_err cached(struct gateway *g, enum cache_kind kind, const char *n
 	long ttl_ms = pc->ttl * 1000;
 
 	*out = NULL;
+	*gen = 0;
 	if (kind == CACHE_SECRET)
 		snprintf(b, sizeof(b), "%s", version ? version : "");
 	else
 		page_key(maxresults, next, b, sizeof(b));
-	cache_lookup(g->cache, kind, name ? name : "", b,
-	             mono_ms() + policy_vault(g->policy)->deadline_ms, &res);
+	cache_lookup_known(g->cache, kind, name ? name : "", b,
+	                   mono_ms() + policy_vault(g->policy)->deadline_ms, known, &res);
 	switch (res.state) {
 	case CACHE_HIT:
-		if ((obj = json_tokener_parse(res.data)) == NULL) {
+		/* The caller's own copy of this very answer (res.same) needs
+		 * no parsing. */
+		if (!res.same && (obj = jsonparse_text(res.data, res.len)) == NULL) {
 			/* Cannot happen (it was serialized here): go upstream. */
 			cache_done(&res);
 			return fetch(g, kind, name, version, maxresults, next, out, e);
@@ -346,6 +369,7 @@ static enum kv_err cached(struct gateway *g, enum cache_kind kind, const char *n
 				res.lease = 0;
 			}
 		}
+		*gen = res.gen;
 		cache_done(&res);
 		*out = obj;
 		return KV_OK;
@@ -384,7 +408,7 @@ static enum kv_err cached(struct gateway *g, enum cache_kind kind, const char *n
 	/* The fetch failed (here, or in the process waited for): an answer
 	 * within stale_if_error serves when the vault is the one failing. */
 	if (res.data != NULL && rc != KV_OK && cache_stale_ok(e) &&
-	    (obj = json_tokener_parse(res.data)) != NULL) {
+	    (obj = jsonparse_text(res.data, res.len)) != NULL) {
 		snprintf(g->cache_status, sizeof(g->cache_status),
 		         "kvgate; hit; ttl=-%ld; fwd=stale; detail=stale-if-error",
 		         (res.age_ms - ttl_ms + 999) / 1000);
@@ -405,13 +429,24 @@ static enum kv_err cached(struct gateway *g, enum cache_kind kind, const char *n
 enum kv_err gateway_get_secret(struct gateway *g, const char *name, const char *version,
                                struct json_object **out, struct kv_error *e)
 {
-	return cached(g, CACHE_SECRET, name, version, 0, NULL, out, e);
+	uint64_t gen;
+
+	return cached(g, CACHE_SECRET, name, version, 0, NULL, 0, &gen, out, e);
+}
+
+enum kv_err gateway_get_secret_known(struct gateway *g, const char *name, const char *version,
+                                     uint64_t known, struct json_object **out, uint64_t *gen,
+                                     struct kv_error *e)
+{
+	return cached(g, CACHE_SECRET, name, version, 0, NULL, known, gen, out, e);
 }
 
 enum kv_err gateway_list(struct gateway *g, const char *name, int maxresults, const char *next,
                          struct json_object **out, struct kv_error *e)
 {
-	return cached(g, CACHE_PAGE, name, NULL, maxresults, next, out, e);
+	uint64_t gen;
+
+	return cached(g, CACHE_PAGE, name, NULL, maxresults, next, 0, &gen, out, e);
 }
 
 /* After the answer is written: the refresh ahead a request took, if any. */
@@ -430,10 +465,122 @@ static void gateway_after(struct gateway *g)
 	if (rc != KV_OK && rc != KV_ENOTFOUND && rc != KV_EDISABLED)
 		log_warn("refreshing a cached answer ahead of its expiry failed: %s",
 		         kv_strerror(rc));
-	json_object_put(obj);
+	jsonparse_put_wiped(obj);
 	cache_done(&f->res);
 	free(f->next);
 	memset(f, 0, sizeof(*f));
+}
+
+/*
+ * A 401 in Key Vault's envelope, with its challenge. RFC 6750: a Bearer
+ * challenge, with error="invalid_token" when
+ * a token was sent and refused; with api_key among the modes, a challenge
+ * naming the header the key goes in (no standard scheme exists for it).
+ */
+static void unauthorized(struct gateway *g, enum callers_result cr, struct response *r)
+{
+	const struct policy_callers *pc = policy_callers(g->policy);
+	const struct caller *c = &g->caller;
+	char challenge[256];
+	const char *inner, *msg;
+	size_t n;
+
+	n = (size_t)snprintf(challenge, sizeof(challenge), "Bearer realm=\"kvgate\"%s",
+	                     cr == CALLERS_INVALID && c->bearer ? ", error=\"invalid_token\"" : "");
+	for (size_t i = 0; i < pc->nmodes && n < sizeof(challenge); i++)
+		if (pc->modes[i] == CALLERS_API_KEY)
+			n += (size_t)snprintf(challenge + n, sizeof(challenge) - n,
+			                      ", ApiKey realm=\"kvgate\", header=\"%s\"",
+			                      pc->api_key_header);
+	response_header(r, "WWW-Authenticate", challenge);
+	if (cr == CALLERS_MISSING) {
+		inner = "MissingCredential";
+		msg = "The request carries no credential the gateway accepts.";
+	} else if (c->bearer && (c->jwt_error == JWT_EEXPIRED)) {
+		inner = "TokenExpired";
+		msg = "The access token has expired.";
+	} else if (c->bearer) {
+		inner = "InvalidToken";
+		msg = "The access token is not valid for this gateway.";
+	} else if (c->key) {
+		inner = "InvalidApiKey";
+		msg = "The API key is not valid.";
+	} else {
+		inner = "InvalidCredential";
+		msg = "The credential is not valid.";
+	}
+	response_error_inner(r, 401, "Unauthorized", inner, msg);
+}
+
+/*
+ * Who is asking, before the cache and any upstream call: the caller
+ * (callers.h), then [limits] for that caller (or for the client address,
+ * when it is anonymous or has no valid credential, so that guessing keys
+ * is limited too), then what the caller may see. Returns false when r is
+ * the answer (401, 429, 502).
+ */
+static bool authenticate(struct gateway *g, FCGX_ParamArray envp, struct gateway_request *req,
+                         struct response *r)
+{
+	struct callers_request creq;
+	enum callers_result cr;
+	char keyparam[160], limkey[CALLERS_ID_MAX + 80], secs[24], msg[128];
+	long retry = 0;
+
+	memset(&creq, 0, sizeof(creq));
+	if (g->callers != NULL) {
+		callers_key_param(policy_callers(g->policy)->api_key_header, keyparam,
+		                  sizeof(keyparam));
+		creq.remote_user = param(envp, "REMOTE_USER");
+		creq.authorization = param(envp, "HTTP_AUTHORIZATION");
+		creq.api_key = param(envp, keyparam);
+	}
+	cr = callers_authenticate(g->callers, &creq, &g->caller);
+	g->authenticated = true;
+	if (cr == CALLERS_OK && !g->caller.anonymous)
+		snprintf(limkey, sizeof(limkey), "%s", g->caller.id);
+	else
+		snprintf(limkey, sizeof(limkey), "addr:%s",
+		         req->remote_addr ? req->remote_addr : "");
+	if (!ratelimit_take(g->limits, limkey, &retry)) {
+		snprintf(secs, sizeof(secs), "%ld", retry);
+		response_header(r, "Retry-After", secs);
+		snprintf(msg, sizeof(msg),
+		         "Too many requests: at most %ld a minute; retry in %ld s.",
+		         policy_limits(g->policy)->requests_per_minute, retry);
+		response_error(r, 429, "Throttled", msg);
+		return false;
+	}
+	switch (cr) {
+	case CALLERS_OK:
+		break;
+	case CALLERS_MISSING:
+	case CALLERS_INVALID:
+		log_info("caller refused: %s (%s %s)", g->caller.detail, req->method, req->uri);
+		unauthorized(g, cr, r);
+		return false;
+	case CALLERS_UNAVAILABLE:
+		log_error("caller not checked: %s", g->caller.detail);
+		response_error_inner(r, 502, "BadGateway", "IssuerKeysUnavailable",
+		                     "The gateway cannot get the keys to check access tokens.");
+		return false;
+	}
+	exposure_for(g->policy, req->origin, &g->caller, &g->rules);
+	req->caller = &g->caller;
+	req->secrets = &g->rules.s;
+	return true;
+}
+
+/* Whether the request carries a body: a Content-Length other than 0, or a
+ * Transfer-Encoding (web servers that pass a chunked body on may leave
+ * CONTENT_LENGTH unset). */
+static bool has_body(FCGX_ParamArray envp)
+{
+	const char *cl = FCGX_GetParam("CONTENT_LENGTH", envp);
+	const char *te = FCGX_GetParam("HTTP_TRANSFER_ENCODING", envp);
+
+	return (cl != NULL && cl[0] != '\0' && strspn(cl, "0") != strlen(cl)) ||
+	       (te != NULL && te[0] != '\0');
 }
 
 /* One request: the checks all routes share, then the program's handler. */
@@ -457,6 +604,14 @@ static void serve(struct gateway *g, FCGX_ParamArray envp, unsigned kinds, gatew
 		return;
 	}
 	req.head = *head = strcmp(req.method, "HEAD") == 0;
+	/* No route takes a body: one (announced by Content-Length or sent
+	 * chunked) is refused, never silently ignored. Other methods get their
+	 * 405 below. */
+	if ((req.head || strcmp(req.method, "GET") == 0 || strcmp(req.method, "OPTIONS") == 0) &&
+	    has_body(envp)) {
+		response_error(r, 400, "BadParameter", "The request must not have a body.");
+		return;
+	}
 	if (self_origin(g->policy, envp, origin, sizeof(origin)) != 0) {
 		response_error(r, 400, "BadParameter", "The request's host is not valid.");
 		return;
@@ -487,6 +642,8 @@ static void serve(struct gateway *g, FCGX_ParamArray envp, unsigned kinds, gatew
 		response_error(r, 405, "MethodNotAllowed", "The method is not allowed.");
 		return;
 	}
+	if (!authenticate(g, envp, &req, r))
+		return;
 	re = route_parse(req.uri, policy_gateway(g->policy)->base_path, &req.route, msg,
 	                 sizeof(msg));
 	if (re != ROUTE_OK) {
@@ -525,21 +682,135 @@ static void emit(struct response *r, bool head, FCGX_Stream *out)
 	buf_free(&b);
 }
 
+/*
+ * Headers an SPA must be able to read on a cross-origin answer, on top of
+ * [cors] expose_headers: the request id (to quote in a bug report), the
+ * 401 challenge (to know to sign in again), Retry-After (429, 503).
+ * Added only where the CORS headers are, never to a preflight's answer
+ * (browsers read it from the actual answer), and never twice.
+ */
+static void expose(struct gateway *g, struct response *r, bool preflight)
+{
+	static const char *const always[] = {"x-ms-request-id", "Retry-After"};
+	const char *have = response_get_header(r, "Access-Control-Expose-Headers");
+	char list[1024];
+	size_t n;
+
+	if (response_get_header(r, "Access-Control-Allow-Origin") == NULL || preflight)
+		return;
+	n = (size_t)snprintf(list, sizeof(list), "%s", have ? have : "");
+	for (size_t i = 0; i < 3 && n < sizeof(list); i++) {
+		const char *h = i < 2 ? always[i] : "WWW-Authenticate";
+		struct strlist l = {NULL, 0};
+		bool there;
+
+		if (i == 2 && !policy_callers_on(g->policy))
+			continue;
+		if (strlist_parse(list, &l) != 0)
+			return;
+		there = strlist_contains_ci(&l, h);
+		strlist_free(&l);
+		if (!there)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", n ? ", " : "", h);
+	}
+	if (n < sizeof(list))
+		response_header(r, "Access-Control-Expose-Headers", list);
+}
+
+/* The audit line of one answered request (audit.h). */
+static void audit(struct gateway *g, FCGX_ParamArray envp, const struct response *r, long started)
+{
+	struct audit_record a;
+	const char *method = param(envp, "REQUEST_METHOD"), *route = NULL;
+	char name[ROUTE_NAME_MAX + 1] = "", version[ROUTE_VERSION_LEN + 1] = "";
+	struct route rt;
+	char msg[64];
+
+	if (!policy_audit(g->policy)->enabled)
+		return;
+	memset(&a, 0, sizeof(a));
+	if (method != NULL && strcmp(method, "OPTIONS") == 0) {
+		route = "options";
+	} else if (param(envp, "REQUEST_URI") != NULL &&
+	           route_parse(param(envp, "REQUEST_URI"), policy_gateway(g->policy)->base_path,
+	                       &rt, msg, sizeof(msg)) == ROUTE_OK) {
+		route = rt.kind == ROUTE_GET ? "get" : rt.kind == ROUTE_LIST ? "list" : "versions";
+		snprintf(name, sizeof(name), "%s", rt.name);
+		snprintf(version, sizeof(version), "%s", rt.version);
+	}
+	a.request_id = g->audit.request_id;
+	a.program = g->progname;
+	a.method = method;
+	a.route = route;
+	a.secret = name[0] ? name : NULL;
+	a.version = version[0] ? version : NULL;
+	if (g->authenticated) {
+		a.caller = g->caller.id[0] ? g->caller.id : NULL;
+		a.caller_name = g->caller.name[0] ? g->caller.name : NULL;
+		a.auth = g->caller.id[0] && g->callers != NULL ? callers_mode_name(g->caller.mode)
+		                                               : NULL;
+		a.reason = g->caller.detail[0] ? g->caller.detail : NULL;
+	}
+	a.grants = policy_callers_on(g->policy) && g->authenticated && g->caller.id[0]
+	               ? (long)exposure_grants(&g->rules.s)
+	               : -1;
+	a.client = param(envp, "REMOTE_ADDR");
+	a.origin = param(envp, "HTTP_ORIGIN");
+	a.status = r->status;
+	if (g->audit.decision != NULL)
+		a.decision = g->audit.decision;
+	else if (r->status == 200)
+		a.decision = "allow";
+	else if (r->status == 204)
+		a.decision = route && strcmp(route, "options") == 0 ? "preflight" : "allow";
+	else if (r->status == 401)
+		a.decision = "unauthenticated";
+	else if (r->status == 403)
+		a.decision = "forbidden_origin";
+	else if (r->status == 404)
+		a.decision = "not_found";
+	else if (r->status == 429)
+		a.decision = "rate_limited";
+	else if (r->status < 500)
+		a.decision = "bad_request";
+	else
+		a.decision = "error";
+	a.cache = r->status == 200 || r->status == 404 ? audit_cache(g->cache_status) : NULL;
+	a.upstream_ms = g->audit.upstream_ms;
+	a.duration_ms = mono_ms() - started;
+	a.items = g->audit.items;
+	a.client_request_id = param(envp, "HTTP_X_MS_CLIENT_REQUEST_ID");
+	audit_write(&a);
+}
+
 static void handle(struct gateway *g, FCGX_ParamArray envp, FCGX_Stream *out, unsigned kinds,
                    gateway_handler handler)
 {
 	struct response r;
 	bool head = false;
+	long started = mono_ms();
+	const char *method;
 
 	response_init(&r);
 	g->cache_status[0] = '\0';
 	g->can_defer = out != NULL;
+	memset(&g->audit, 0, sizeof(g->audit));
+	g->audit.items = -1;
+	audit_request_id(g->audit.request_id);
+	memset(&g->caller, 0, sizeof(g->caller));
+	g->authenticated = false;
 	serve(g, envp, kinds, handler, &r, &head);
 	/* Only a 200 says how the cache served it: a 404 must look the same
 	 * whether the secret is missing, denied or remembered missing. */
 	if (r.status == 200 && g->cache_status[0] != '\0')
 		response_header(&r, "Cache-Status", g->cache_status);
+	/* Key Vault's own name for the id of a request: SDKs log it. */
+	response_header(&r, "x-ms-request-id", g->audit.request_id);
+	method = param(envp, "REQUEST_METHOD");
+	expose(g, &r, method != NULL && strcmp(method, "OPTIONS") == 0);
 	emit(&r, head, out);
+	audit(g, envp, &r, started);
+	callers_release(&g->caller);
 	response_free(&r);
 }
 
@@ -640,6 +911,30 @@ static void share_drop(void *ctx, const char *key, const char *token)
 	cache_token_drop(ctx, key, token);
 }
 
+/* A warning for each file of secrets that others than the gateway's user
+ * can read (callers_file_exposed(); api_keys_file is callers_new()'s), and
+ * for each credential header a cross-origin preflight would refuse. */
+static void warn_exposed_files(const struct policy *p)
+{
+	const char *files[][2] = {
+	    {"[identity] client_secret_file", policy_identity(p)->client_secret_file},
+	    {"[identity] client_certificate_file", policy_identity(p)->client_certificate_file},
+	    {"[gateway] paging_key_file", policy_gateway(p)->paging_key_file},
+	};
+	const struct policy_callers *pc = policy_callers(p);
+	const char *h;
+	char why[512];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (callers_file_exposed(files[i][1], why, sizeof(why)))
+			log_warn("%s: %s", files[i][0], why);
+	for (size_t i = 0; i < pc->nmodes; i++)
+		if (!callers_header_allowed(p, pc->modes[i], &h))
+			log_warn("[cors] allowed_headers lacks %s: browsers on the allowed origins "
+			         "cannot send the %s credential",
+			         h, callers_mode_name(pc->modes[i]));
+}
+
 /*
  * Load the policy at path and make everything that depends on it: the Key
  * Vault client, the paging key and the cache (for programs that call the
@@ -683,6 +978,17 @@ static int gateway_open(struct gateway *g, const char *path, unsigned flags, boo
 			log_error("out of memory");
 			goto out;
 		}
+		if (callers_new(p, &n.callers, err, sizeof(err)) != 0) {
+			log_error("%s: %s", policy_path(p), err);
+			goto out;
+		}
+		if (!check && (n.limits = ratelimit_open(policy_limits(p)->requests_per_minute,
+		                                         policy_path(p), true)) == NULL) {
+			log_error("out of memory");
+			goto out;
+		}
+		if (!check)
+			warn_exposed_files(p);
 		if (cache_is_shared(n.cache)) {
 			struct identity_share share = {.ctx = n.cache,
 			                               .get = share_get,
@@ -713,6 +1019,8 @@ static void gateway_close(struct gateway *g)
 		free(g->refresh.next);
 	}
 	cache_close(g->cache);
+	callers_free(g->callers);
+	ratelimit_close(g->limits);
 	kv_client_free(g->kv);
 	pagetoken_key_free(&g->paging);
 	policy_free((struct policy *)g->policy);
@@ -767,6 +1075,7 @@ static void maybe_reload(struct gateway *g, struct watch *w, unsigned flags)
 	gateway_close(g); /* busy: no signal leaves the cache meanwhile */
 	*g = n;
 	current_cache = g->cache;
+	current_limits = g->limits;
 	w->st = after;
 	log_info("policy reloaded from %s", w->path);
 }
@@ -798,6 +1107,15 @@ int gateway_main(int argc, char **argv, const char *progname, unsigned flags, un
 		log_info("the web server is gone: stopping");
 		return 0;
 	}
+	/* The process holds a client secret, tokens and secret values: it
+	 * never writes a core dump, and other processes of the same user
+	 * cannot attach to it or read its memory. */
+	{
+		const struct rlimit none = {0, 0};
+
+		(void)setrlimit(RLIMIT_CORE, &none);
+		(void)prctl(PR_SET_DUMPABLE, 0);
+	}
 	w.path = getenv("KVGATE_CONFIG");
 	/* The file's identity before loading: a change during the load is then
 	 * noticed by the first reload check. */
@@ -807,7 +1125,9 @@ int gateway_main(int argc, char **argv, const char *progname, unsigned flags, un
 		log_error("refusing to start");
 		goto out;
 	}
+	g.progname = progname;
 	current_cache = g.cache;
+	current_limits = g.limits;
 	if (check) {
 		printf("%s: policy OK\n", policy_path(g.policy));
 		status = 0;
@@ -844,6 +1164,7 @@ out:
 	/* libcurl's global state, set up by the first http_new() (never in
 	 * the preflight program), lives as long as the process. */
 	current_cache = NULL;
+	current_limits = NULL;
 	gateway_close(&g);
 	return status;
 }

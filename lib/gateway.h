@@ -13,10 +13,14 @@
 #define KVGATE_GATEWAY_H
 
 #include <stdbool.h>
+#include "audit.h"
 #include "cache.h"
+#include "callers.h"
+#include "exposure.h"
 #include "kv.h"
 #include "pagetoken.h"
 #include "policy.h"
+#include "ratelimit.h"
 #include "response.h"
 #include "route.h"
 
@@ -31,6 +35,10 @@ struct gateway_request {
 	const char *self_origin; /* public_url, or derived from the request */
 	bool head;               /* HEAD: answer like GET without a body */
 	struct route route;      /* parsed for GET and HEAD */
+	/* For GET and HEAD: who is asking, and what it may see (the origin's
+	 * rules and, with [callers], the caller's grants: exposure.h). */
+	const struct caller *caller;
+	const struct policy_secrets *secrets;
 };
 
 /* A refresh ahead taken by a request, made once its answer is written. */
@@ -49,10 +57,22 @@ struct gateway {
 	struct kv_client *kv;        /* NULL for programs that never call the vault */
 	struct pagetoken_key paging; /* seals the $skiptoken of nextLinks */
 	struct cache *cache;         /* answers fetched (cache.h); NULL: none */
+	struct callers *callers;     /* caller authentication; NULL: off */
+	struct ratelimit *limits;    /* [limits]; NULL: none */
+	const char *progname;
 	/* Per request. */
 	char cache_status[96]; /* the Cache-Status header of a 200, "" none */
 	bool can_defer;        /* work may follow the answer (FastCGI) */
 	struct gateway_refresh refresh;
+	struct caller caller;        /* who is asking (callers.h) */
+	bool authenticated;          /* caller holds a caller */
+	struct exposure_rules rules; /* what the caller may see */
+	struct gateway_audit {
+		char request_id[AUDIT_REQUEST_ID_LEN + 1];
+		const char *decision; /* set where the status alone would not say */
+		long upstream_ms;     /* time spent on the vault's answers */
+		long items;           /* list items answered, -1 */
+	} audit;
 };
 
 /* A program's route: fill r for req. r has been initialised. */
@@ -85,8 +105,19 @@ int gateway_main(int argc, char **argv, const char *progname, unsigned flags, un
  */
 enum kv_err gateway_get_secret(struct gateway *g, const char *name, const char *version,
                                struct json_object **out, struct kv_error *e);
+/* gateway_get_secret() for a caller that keeps its own copy of the cached
+ * answer of generation known (0: none): when the cache still holds that
+ * very answer, KV_OK with *out NULL. Otherwise as gateway_get_secret(), and
+ * *gen is the generation of a cached answer (0 when it was not one). */
+enum kv_err gateway_get_secret_known(struct gateway *g, const char *name, const char *version,
+                                     uint64_t known, struct json_object **out, uint64_t *gen,
+                                     struct kv_error *e);
 enum kv_err gateway_list(struct gateway *g, const char *name, int maxresults, const char *next,
                          struct json_object **out, struct kv_error *e);
+
+/* Answer r with the 404 a missing secret gets, for a name the policy or
+ * the caller's grants hide (the audit log says "deny"). */
+void gateway_deny(struct gateway *g, struct response *r, const char *name);
 
 /* Answer r from a Key Vault error: the one place where upstream failures
  * become HTTP statuses (404 for missing and disabled alike, 503 with

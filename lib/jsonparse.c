@@ -89,6 +89,24 @@ struct json_object *jsonparse_strict(const struct buf *b, int depth)
 	return j;
 }
 
+struct json_object *jsonparse_text(const char *text, size_t len)
+{
+	struct json_tokener *tok;
+	struct json_object *j;
+
+	if (text == NULL || len == 0 || len > INT_MAX || (tok = json_tokener_new()) == NULL)
+		return NULL;
+	j = json_tokener_parse_ex(tok, text, (int)len);
+	if (json_tokener_get_error(tok) != json_tokener_success) {
+		jsonparse_put_wiped(j);
+		j = NULL;
+	}
+	if (tok->pb != NULL && tok->pb->buf != NULL && tok->pb->size > 0)
+		buf_wipe(tok->pb->buf, (size_t)tok->pb->size);
+	json_tokener_free(tok);
+	return j;
+}
+
 static void wipe_strings(struct json_object *j)
 {
 	struct json_object_iterator it, end;

@@ -17,6 +17,11 @@
  * anything but white space. */
 struct json_object *jsonparse_strict(const struct buf *b, int depth);
 
+/* Parse text (len bytes) that this program serialized itself (a cached
+ * answer): no strictness checks, but json-c's buffer is wiped as above.
+ * Returns a new reference or NULL. */
+struct json_object *jsonparse_text(const char *text, size_t len);
+
 /* Put j (the caller's last reference) after wiping every string in it,
  * recursively: for answers that may hold a secret value or a token, whose
  * bytes json-c would otherwise free as they are. Accepts NULL. */

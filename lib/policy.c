@@ -41,6 +41,7 @@
 #include "cors.h"
 #include "glob.h"
 #include "http.h"
+#include "jwt.h"
 #include "policy.h"
 
 /* Caps on what the file may hold. A policy is a few dozen lines; the line
@@ -56,6 +57,8 @@
 #define POLICY_ORIGINS_MAX 32    /* [origin "…"] sections */
 #define POLICY_TAG_NAME_MAX 512  /* Key Vault's caps on a tag's name and value */
 #define POLICY_TAG_VALUE_MAX 256
+#define POLICY_GRANT_NAME_MAX 64 /* bytes in a grant's NAME */
+#define POLICY_WHO_MAX 256       /* bytes in a who item */
 
 /* One [origin "…"] section: the origin, and its [secrets] rules. */
 struct policy_origin {
@@ -71,8 +74,13 @@ struct policy {
 	struct policy_cors cors;
 	struct policy_secrets secrets;
 	struct policy_cache cache;
+	struct policy_callers callers;
+	struct policy_limits limits;
+	struct policy_audit audit;
 	struct policy_origin *origins; /* [origin "…"] sections, in file order */
 	size_t norigins;
+	struct policy_grant *grants; /* [grant NAME] sections, in file order */
+	size_t ngrants;
 };
 
 enum key_type {
@@ -122,6 +130,10 @@ static const char *check_header(const char *s);
 static const char *check_glob(const char *s);
 static const char *check_tag(const char *s);
 static const char *check_endpoint(const char *s);
+static const char *check_callers_mode(const char *s);
+static const char *check_header_name(const char *s);
+static const char *check_metadata_url(const char *s);
+static const char *check_claim_value(const char *s);
 
 /* Tables are laid out by hand: they read best as tables. */
 /* clang-format off */
@@ -138,7 +150,16 @@ static const char *const identity_methods[] = {
 /* KEY_ENUM values are stored through an int. */
 _Static_assert(sizeof(enum identity_method) == sizeof(int), "enum identity_method is an int");
 
-static const char *const sections[] = {"gateway", "vault", "identity", "cors", "secrets", "cache"};
+static const char *const sections[] = {"gateway", "vault",   "identity", "cors", "secrets",
+                                       "cache",   "callers", "limits",   "audit"};
+
+/* [callers] mode items, in enum callers_mode order. */
+static const char *const callers_modes[] = {
+    [CALLERS_NONE] = "none",
+    [CALLERS_WEB_SERVER] = "web_server",
+    [CALLERS_API_KEY] = "api_key",
+    [CALLERS_JWT] = "jwt",
+};
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
 #define OFF(m) offsetof(struct policy, m)
@@ -236,6 +257,34 @@ static const struct key keys[] = {
 	 .def = "1024", .optional = true, .off = OFF(cache.max_entries)},
 	{.section = "cache", .name = "shared", .type = KEY_BOOL, .def = "true", .optional = true,
 	 .off = OFF(cache.shared)},
+
+	{.section = "callers", .name = "mode", .type = KEY_LIST, .def = "", .optional = true,
+	 .off = OFF(callers.mode), .check = check_callers_mode},
+	{.section = "callers", .name = "api_key_header", .type = KEY_STRING,
+	 .def = "Ocp-Apim-Subscription-Key", .optional = true, .off = OFF(callers.api_key_header),
+	 .check = check_header_name},
+	{.section = "callers", .name = "api_keys_file", .type = KEY_PATH, .def = "", .optional = true,
+	 .off = OFF(callers.api_keys_file)},
+	{.section = "callers", .name = "jwt_jwks_file", .type = KEY_PATH, .def = "", .optional = true,
+	 .off = OFF(callers.jwt_jwks_file)},
+	{.section = "callers", .name = "jwt_openid_config", .type = KEY_STRING, .def = "",
+	 .optional = true, .off = OFF(callers.jwt_openid_config), .check = check_metadata_url},
+	{.section = "callers", .name = "jwt_issuer", .type = KEY_LIST, .def = "", .optional = true,
+	 .off = OFF(callers.jwt_issuer), .check = check_claim_value},
+	{.section = "callers", .name = "jwt_audience", .type = KEY_LIST, .def = "", .optional = true,
+	 .off = OFF(callers.jwt_audience), .check = check_claim_value},
+	{.section = "callers", .name = "jwt_clock_skew", .type = KEY_INT, .min = 0, .max = 3600,
+	 .def = "300", .optional = true, .off = OFF(callers.jwt_clock_skew)},
+	{.section = "callers", .name = "jwt_required_scopes", .type = KEY_LIST, .def = "",
+	 .optional = true, .off = OFF(callers.jwt_required_scopes), .check = check_claim_value},
+	{.section = "callers", .name = "jwt_required_roles", .type = KEY_LIST, .def = "",
+	 .optional = true, .off = OFF(callers.jwt_required_roles), .check = check_claim_value},
+
+	{.section = "limits", .name = "requests_per_minute", .type = KEY_INT, .min = 0,
+	 .max = 1000000, .def = "0", .optional = true, .off = OFF(limits.requests_per_minute)},
+
+	{.section = "audit", .name = "enabled", .type = KEY_BOOL, .def = "true", .optional = true,
+	 .off = OFF(audit.enabled)},
 };
 /* clang-format on */
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -270,7 +319,44 @@ struct load {
 	} origins[POLICY_ORIGINS_MAX];
 	size_t norigins;
 	int origin;
+
+	/* [grant NAME] sections, in file order, and the current one (-1). */
+	struct load_grant {
+		char *name;    /* NAME, as written (valid) */
+		char *label;   /* grant NAME, for messages */
+		char *ininame; /* the section's name as iniparser keys it */
+		int line;
+		int who_line, allow_line, deny_line;
+	} grants[POLICY_GRANTS_MAX];
+	size_t ngrants;
+	int grant;
 };
+
+/*
+ * s, in place when it has no control byte, else a static copy with each
+ * control byte written as \xNN: a message is one line whatever a path or a
+ * value in it holds (a carriage return in a file name, say).
+ */
+static const char *one_line(const char *s)
+{
+	static char out[4096];
+	size_t n = 0;
+
+	if (strcspn(s, "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
+	               "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d"
+	               "\x1e\x1f\x7f") == strlen(s))
+		return s;
+	for (; *s != '\0' && n + 5 < sizeof(out); s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			n += (size_t)snprintf(out + n, 5, "\\x%02x", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return out;
+}
 
 /*
  * Append one problem to ld->errors as "FILE: " followed by the formatted
@@ -290,7 +376,7 @@ __attribute__((format(printf, 2, 3))) static void file_error(struct load *ld, co
 		msg = NULL;
 	va_end(ap);
 	if (msg != NULL && asprintf(&line, "%s: %s", ld->path, msg) != -1) {
-		(void)strlist_add(ld->errors, line);
+		(void)strlist_add(ld->errors, one_line(line));
 		free(line);
 	}
 	free(msg);
@@ -650,6 +736,53 @@ static const char *check_endpoint(const char *s)
 	    !(strncmp(auth, "169.254.169.254", 15) == 0 &&
 	      (auth[15] == '/' || auth[15] == ':' || auth[15] == '\0')))
 		return "may use plain http:// only to loopback or 169.254.169.254 (IMDS)";
+	return NULL;
+}
+
+/* A [callers] mode item: one of callers_modes[]. */
+static const char *check_callers_mode(const char *s)
+{
+	for (size_t i = 0; i < sizeof(callers_modes) / sizeof(callers_modes[0]); i++)
+		if (strcmp(s, callers_modes[i]) == 0)
+			return NULL;
+	return "is not a caller mode: none, web_server, api_key or jwt";
+}
+
+/* api_key_header: one header name (an RFC 7230 token), not `*`. */
+static const char *check_header_name(const char *s)
+{
+	if (strcmp(s, "*") == 0)
+		return "must name one header";
+	return check_header(s);
+}
+
+/*
+ * jwt_openid_config: "" or the URL of an OpenID Provider's metadata
+ * document, path included (Entra ID's is https://login.microsoftonline.com/
+ * {tenant}/v2.0/.well-known/openid-configuration). The keys that decide who
+ * may read secrets come from it, so plain http is accepted only to loopback
+ * (a test stand-in), never to IMDS or anything else.
+ */
+static const char *check_metadata_url(const char *s)
+{
+	const char *why = check_endpoint(s);
+
+	if (why != NULL)
+		return why;
+	if (strncmp(s, "http://", 7) == 0 && !http_url_allowed(s))
+		return "may use plain http:// only to a loopback host: use https://";
+	return NULL;
+}
+
+/* An issuer, audience, scope or role: 1-256 printable ASCII characters
+ * (a longer claim could never match: jwt.h copies at most that much). */
+static const char *check_claim_value(const char *s)
+{
+	if (strlen(s) > JWT_CLAIM_MAX)
+		return "is longer than 256 characters";
+	for (const char *c = s; *c != '\0'; c++)
+		if (*c <= ' ' || *c >= 0x7f)
+			return "may hold only printable ASCII";
 	return NULL;
 }
 
@@ -1216,6 +1349,86 @@ static void scan_origin_section(struct load *ld, char *name, int line)
 	ld->section_skip = false;
 }
 
+/*
+ * A [grant NAME] header, whose trimmed name is name (the word grant, in
+ * any case, blanks, then NAME: 1-64 of A-Z a-z 0-9 _ . -). iniparser keeps
+ * the section's name as written, lower-cased; its keys are found under it.
+ * Grant names compare ignoring case, as section names do.
+ */
+static void scan_grant_section(struct load *ld, char *name, int line)
+{
+	struct load_grant *g;
+	char sh[SHOW_SIZE], *q;
+
+	for (q = name + 5; is_blank(*q); q++)
+		;
+	if (!name_valid(q) || strlen(q) > POLICY_GRANT_NAME_MAX) {
+		file_error(ld,
+		           "line %d: \"[%s]\" is not a valid grant section header; write [grant "
+		           "NAME], NAME being 1-64 of A-Z a-z 0-9 _ . -",
+		           line, show(sh, name));
+		return;
+	}
+	for (size_t i = 0; i < ld->ngrants; i++) {
+		if (strcasecmp(ld->grants[i].name, q) == 0) {
+			file_error(ld,
+			           "[%s]: the section appears twice (lines %d and %d); iniparser "
+			           "would merge them, so write each section once",
+			           ld->grants[i].label, ld->grants[i].line, line);
+			return;
+		}
+	}
+	if (ld->ngrants == POLICY_GRANTS_MAX) {
+		file_error(ld, "line %d: more than %d [grant NAME] sections", line,
+		           POLICY_GRANTS_MAX);
+		return;
+	}
+	g = &ld->grants[ld->ngrants];
+	memset(g, 0, sizeof(*g));
+	g->ininame = strdup(name);
+	g->name = strdup(q);
+	if (g->ininame == NULL || g->name == NULL || asprintf(&g->label, "grant %s", q) == -1) {
+		g->label = NULL;
+		file_error(ld, "out of memory");
+		return;
+	}
+	lower(g->ininame);
+	g->line = line;
+	ld->grant = (int)ld->ngrants++;
+	ld->section_skip = false;
+}
+
+/* A "key = value" line in the [grant NAME] section g: who, allow or deny,
+ * each once. */
+static void scan_grant_key(struct load *ld, struct load_grant *g, const char *key,
+                           const char *value, int line)
+{
+	const char *why;
+	int *at;
+
+	if (strcmp(key, "who") == 0)
+		at = &g->who_line;
+	else if (strcmp(key, "allow") == 0)
+		at = &g->allow_line;
+	else if (strcmp(key, "deny") == 0)
+		at = &g->deny_line;
+	else {
+		key_error(ld, g->label, key,
+		          "unknown key (line %d); a [grant NAME] section has who, allow, deny",
+		          line);
+		return;
+	}
+	if (*at != 0) {
+		key_error(ld, g->label, key,
+		          "set twice (lines %d and %d); iniparser would silently use the last", *at,
+		          line);
+		return;
+	}
+	*at = line;
+	if ((why = value_lex(value, NULL, 0)) != NULL)
+		key_error(ld, g->label, key, "the value on line %d %s", line, why);
+}
+
 /* A "[name]" line (l is trimmed, len > 0, l[0] == '['). */
 static void scan_section(struct load *ld, char *l, size_t len, int line)
 {
@@ -1225,6 +1438,7 @@ static void scan_section(struct load *ld, char *l, size_t len, int line)
 
 	ld->section = -1;
 	ld->origin = -1;
+	ld->grant = -1;
 	ld->section_skip = true;
 	if (l[len - 1] != ']') {
 		file_error(ld,
@@ -1240,6 +1454,10 @@ static void scan_section(struct load *ld, char *l, size_t len, int line)
 		scan_origin_section(ld, name, line);
 		return;
 	}
+	if (strncasecmp(name, "grant", 5) == 0 && is_blank(name[5])) {
+		scan_grant_section(ld, name, line);
+		return;
+	}
 	if (!name_valid(name)) {
 		file_error(ld, "line %d: \"[%s]\" is not a valid section header", line,
 		           show(sh, name));
@@ -1249,7 +1467,8 @@ static void scan_section(struct load *ld, char *l, size_t len, int line)
 	if ((i = section_index(name)) == -1) {
 		file_error(ld,
 		           "[%s]: unknown section (line %d); the sections are gateway, vault, "
-		           "identity, cors, secrets and cache",
+		           "identity, cors, secrets, cache, callers, limits and audit, with "
+		           "[origin \"…\"] and [grant NAME]",
 		           show(sh, name), line);
 		return;
 	}
@@ -1341,6 +1560,10 @@ static void scan_key(struct load *ld, char *l, int line)
 		scan_origin_key(ld, &ld->origins[ld->origin], key, eq + 1, line);
 		return;
 	}
+	if (ld->grant >= 0) {
+		scan_grant_key(ld, &ld->grants[ld->grant], key, eq + 1, line);
+		return;
+	}
 	if (ld->section == -1) {
 		file_error(ld, "line %d: key \"%s\" comes before any [section] header", line, key);
 		return;
@@ -1415,6 +1638,7 @@ static void scan(struct load *ld, const char *text, size_t len)
 
 	ld->section = -1;
 	ld->origin = -1;
+	ld->grant = -1;
 	while (s < end) {
 		nl = memchr(s, '\n', (size_t)(end - s));
 		line++;
@@ -1681,6 +1905,184 @@ static void load_origins(struct load *ld)
 }
 
 /*
+ * A who item of a [grant NAME]: "anonymous", "authenticated", or
+ * KIND:VALUE with KIND one of user, group, role, scope, key, app and VALUE
+ * 1-256 printable ASCII characters (README: [grant NAME] sections).
+ */
+static const char *check_who(const char *s)
+{
+	static const char *const kinds[] = {"user:", "group:", "role:", "scope:", "key:", "app:"};
+	const char *v = NULL;
+
+	if (strcmp(s, "anonymous") == 0 || strcmp(s, "authenticated") == 0)
+		return NULL;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strncmp(s, kinds[i], strlen(kinds[i])) == 0)
+			v = s + strlen(kinds[i]);
+	if (v == NULL)
+		return "is not anonymous, authenticated, or user:, group:, role:, scope:, key: or "
+		       "app: followed by a value";
+	if (*v == '\0' || strlen(v) > POLICY_WHO_MAX)
+		return "needs a value of 1-256 characters after the ':'";
+	for (; *v != '\0'; v++)
+		if (*v <= ' ' || *v >= 0x7f)
+			return "may hold only printable ASCII";
+	return NULL;
+}
+
+/* The keys of a [grant NAME] section; who and allow are required. */
+static const struct key grant_keys[] = {
+    {.section = "grant",
+     .name = "who",
+     .type = KEY_LIST,
+     .example = "user:NAME",
+     .check = check_who},
+    {.section = "grant",
+     .name = "allow",
+     .type = KEY_LIST,
+     .example = "spa-*",
+     .check = check_glob},
+    {.section = "grant",
+     .name = "deny",
+     .type = KEY_LIST,
+     .def = "",
+     .optional = true,
+     .check = check_glob},
+};
+
+/* The [grant NAME] sections: who, allow and deny read from iniparser and
+ * checked like any list. */
+static void load_grants(struct load *ld)
+{
+	struct policy *p = ld->p;
+
+	if (ld->ngrants == 0)
+		return;
+	if ((p->grants = calloc(ld->ngrants, sizeof(*p->grants))) == NULL) {
+		file_error(ld, "out of memory");
+		return;
+	}
+	p->ngrants = ld->ngrants;
+	for (size_t g = 0; g < ld->ngrants; g++) {
+		struct load_grant *lg = &ld->grants[g];
+		struct policy_grant *pg = &p->grants[g];
+		struct strlist *dst[] = {&pg->who, &pg->allow, &pg->deny};
+
+		if ((pg->name = strdup(lg->name)) == NULL) {
+			file_error(ld, "out of memory");
+			return;
+		}
+		for (size_t i = 0; i < 3; i++) {
+			const struct key *k = &grant_keys[i];
+			char *ikey = NULL;
+			const char *v;
+
+			if (asprintf(&ikey, "%s:%s", lg->ininame, k->name) == -1) {
+				file_error(ld, "out of memory");
+				return;
+			}
+			v = iniparser_getstring(ld->dict, ikey, NULL);
+			free(ikey);
+			if (v == NULL && !k->optional) {
+				key_error(ld, lg->label, k->name, "missing; add `%s = %s`", k->name,
+				          k->example);
+				continue;
+			}
+			(void)load_list(ld, k, lg->label, v != NULL ? v : "", dst[i]);
+		}
+		if (pg->who.n == 0 && !ld->count)
+			key_error(ld, lg->label, "who",
+			          "is empty; name who holds the grant, as in "
+			          "`who = user:NAME`");
+	}
+}
+
+/* Whether [callers] mode holds m. */
+static bool has_mode(const struct policy_callers *c, enum callers_mode m)
+{
+	for (size_t i = 0; i < c->nmodes; i++)
+		if (c->modes[i] == m)
+			return true;
+	return false;
+}
+
+/*
+ * [callers] and the grants, once every key is read: the modes parsed and
+ * each named once; what each mode needs is there; a grant can only name
+ * callers some mode can produce, and grants need [callers] at all.
+ */
+static void check_callers(struct load *ld)
+{
+	struct policy_callers *c = &ld->p->callers;
+
+	if (!failed(ld, "callers", "mode")) {
+		for (size_t i = 0; i < c->mode.n; i++) {
+			for (size_t m = 0; m < CALLERS_MODES_MAX; m++) {
+				if (strcmp(c->mode.v[i], callers_modes[m]) != 0)
+					continue;
+				if (has_mode(c, (enum callers_mode)m))
+					key_error(ld, "callers", "mode", "names %s twice",
+					          callers_modes[m]);
+				else
+					c->modes[c->nmodes++] = (enum callers_mode)m;
+			}
+		}
+	}
+	if (c->nmodes == 0) {
+		for (size_t g = 0; g < ld->ngrants; g++)
+			file_error(ld,
+			           "[%s]: grants apply only with caller authentication; set "
+			           "[callers] mode (line %d)",
+			           ld->grants[g].label, ld->grants[g].line);
+		return;
+	}
+	if (has_mode(c, CALLERS_API_KEY) && !failed(ld, "callers", "api_keys_file") &&
+	    c->api_keys_file[0] == '\0')
+		key_error(ld, "callers", "api_keys_file",
+		          "is required when mode has api_key (lines of NAME SHA256-HEX)");
+	if (has_mode(c, CALLERS_JWT)) {
+		if (!failed(ld, "callers", "jwt_jwks_file") &&
+		    !failed(ld, "callers", "jwt_openid_config") &&
+		    (c->jwt_jwks_file[0] == '\0') == (c->jwt_openid_config[0] == '\0'))
+			key_error(ld, "callers", "jwt_openid_config",
+			          "mode has jwt: set exactly one of jwt_openid_config (the "
+			          "issuer's metadata URL) and jwt_jwks_file");
+		if (!failed(ld, "callers", "jwt_issuer") && c->jwt_issuer.n == 0)
+			key_error(ld, "callers", "jwt_issuer",
+			          "is required when mode has jwt, as in "
+			          "https://login.microsoftonline.com/TENANT/v2.0");
+		if (!failed(ld, "callers", "jwt_audience") && c->jwt_audience.n == 0)
+			key_error(ld, "callers", "jwt_audience",
+			          "is required when mode has jwt: the API's application ID URI "
+			          "or client id");
+	}
+	for (size_t g = 0; g < ld->p->ngrants; g++) {
+		const struct strlist *who = &ld->p->grants[g].who;
+
+		for (size_t i = 0; i < who->n; i++) {
+			const char *w = who->v[i], *need = NULL;
+
+			if (strcmp(w, "anonymous") == 0 && !has_mode(c, CALLERS_NONE))
+				need = "anonymous needs none in [callers] mode";
+			else if (strcmp(w, "authenticated") == 0 && c->nmodes == 1 &&
+			         c->modes[0] == CALLERS_NONE)
+				need = "authenticated needs a mode other than none";
+			else if (strncmp(w, "key:", 4) == 0 && !has_mode(c, CALLERS_API_KEY))
+				need = "key: needs api_key in [callers] mode";
+			else if ((strncmp(w, "group:", 6) == 0 || strncmp(w, "role:", 5) == 0 ||
+			          strncmp(w, "scope:", 6) == 0 || strncmp(w, "app:", 4) == 0) &&
+			         !has_mode(c, CALLERS_JWT))
+				need = "group:, role:, scope: and app: need jwt in [callers] mode";
+			else if (strncmp(w, "user:", 5) == 0 && !has_mode(c, CALLERS_WEB_SERVER) &&
+			         !has_mode(c, CALLERS_JWT))
+				need = "user: needs web_server or jwt in [callers] mode";
+			if (need != NULL)
+				key_error(ld, ld->grants[g].label, "who", "\"%s\": %s", w, need);
+		}
+	}
+}
+
+/*
  * Report the required key k as missing from the file, after its section
  * when the whole section is missing (once per section, just before the
  * first of its keys). Each line says what to write, so the fix is obvious.
@@ -1768,7 +2170,9 @@ int policy_load(const char *path, struct policy **out, struct strlist *errors)
 	ld.p->cors.any_origin = strlist_contains(&ld.p->cors.allowed_origins, "*");
 	ld.p->cors.any_header = strlist_contains(&ld.p->cors.allowed_headers, "*");
 	load_origins(&ld);
+	load_grants(&ld);
 	check_cross(&ld);
+	check_callers(&ld);
 
 done:
 	if (ld.count == 0) {
@@ -1783,6 +2187,11 @@ done:
 		free(ld.origins[i].origin);
 		free(ld.origins[i].label);
 		free(ld.origins[i].ininame);
+	}
+	for (size_t i = 0; i < ld.ngrants; i++) {
+		free(ld.grants[i].name);
+		free(ld.grants[i].label);
+		free(ld.grants[i].ininame);
 	}
 	free(ld.dir);
 	free(text);
@@ -1824,6 +2233,13 @@ void policy_free(struct policy *p)
 		free(p->origins[o].origin);
 	}
 	free(p->origins);
+	for (size_t g = 0; g < p->ngrants; g++) {
+		free((char *)p->grants[g].name);
+		strlist_free(&p->grants[g].who);
+		strlist_free(&p->grants[g].allow);
+		strlist_free(&p->grants[g].deny);
+	}
+	free(p->grants);
 	if ((secret = (char *)p->identity.client_secret) != NULL) {
 		buf_wipe(secret, strlen(secret));
 		free(secret);
@@ -1865,6 +2281,31 @@ const struct policy_secrets *policy_secrets(const struct policy *p)
 const struct policy_cache *policy_cache(const struct policy *p)
 {
 	return &p->cache;
+}
+
+const struct policy_callers *policy_callers(const struct policy *p)
+{
+	return &p->callers;
+}
+
+const struct policy_limits *policy_limits(const struct policy *p)
+{
+	return &p->limits;
+}
+
+const struct policy_audit *policy_audit(const struct policy *p)
+{
+	return &p->audit;
+}
+
+bool policy_callers_on(const struct policy *p)
+{
+	return p->callers.nmodes > 0;
+}
+
+const struct policy_grant *policy_grant(const struct policy *p, size_t i)
+{
+	return i < p->ngrants ? &p->grants[i] : NULL;
 }
 
 /* An override applies to its origin exactly, byte for byte: the Origin

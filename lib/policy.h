@@ -68,6 +68,11 @@ struct policy_cors {
 	bool terminate_unmatched;   /* 403 a disallowed origin; false: serve, no CORS */
 };
 
+struct policy_grant;
+
+/* [grant NAME] sections a policy may hold. */
+#define POLICY_GRANTS_MAX 64
+
 /*
  * What callers may see (README: [secrets]). The policy holds one for
  * [secrets] and one per [origin "…"] section; exposure.h applies them.
@@ -81,6 +86,12 @@ struct policy_secrets {
 	bool hide_disabled;          /* lists leave out disabled items */
 	bool serve_expired;          /* serve outside the nbf/exp window */
 	bool expose_vault_url;       /* ids keep the vault's host ([secrets] only) */
+	/* Never set by the policy: exposure_for() fills these in a request's
+	 * copy when [callers] is on. A name must then also be allowed by one
+	 * of the caller's grants (none: nothing is visible). */
+	bool grants_apply;
+	const struct policy_grant *const *grants;
+	size_t ngrants;
 };
 
 struct policy_cache {
@@ -89,6 +100,53 @@ struct policy_cache {
 	long stale_if_error; /* seconds past ttl an answer serves while the vault fails */
 	long max_entries;    /* answers kept (least recently used go first) */
 	bool shared;         /* one cache for the host's processes, else per process */
+};
+
+/* Caller authentication modes ([callers] mode), tried in the order given. */
+enum callers_mode {
+	CALLERS_NONE = 0,   /* anonymous callers */
+	CALLERS_WEB_SERVER, /* REMOTE_USER set by the web server's authentication */
+	CALLERS_API_KEY,    /* a key in api_key_header, checked against api_keys_file */
+	CALLERS_JWT,        /* an access token in Authorization: Bearer */
+};
+#define CALLERS_MODES_MAX 4
+
+struct policy_callers {
+	struct strlist mode;                        /* the modes as written; empty: no caller
+	                                               authentication and no grants */
+	enum callers_mode modes[CALLERS_MODES_MAX]; /* mode, parsed, in order */
+	size_t nmodes;
+	const char *api_key_header;         /* header holding an API key */
+	const char *api_keys_file;          /* "" or "NAME SHA256-HEX" lines */
+	const char *jwt_jwks_file;          /* "" or a JWKS document */
+	const char *jwt_openid_config;      /* "" or the OpenID metadata URL */
+	struct strlist jwt_issuer;          /* accepted iss values */
+	struct strlist jwt_audience;        /* accepted aud values */
+	long jwt_clock_skew;                /* seconds of leeway for exp, nbf, iat */
+	struct strlist jwt_required_scopes; /* scp must carry one (or a role) */
+	struct strlist jwt_required_roles;  /* roles must carry one (or a scope) */
+};
+
+struct policy_limits {
+	long requests_per_minute; /* per caller (or client address); 0: no limit */
+};
+
+struct policy_audit {
+	bool enabled; /* one JSON line per request on stderr */
+};
+
+/*
+ * One [grant NAME] section: callers matching any item of who may read the
+ * names allow matches and deny does not, within what [secrets] (or the
+ * origin's section) exposes. who items: "anonymous", "authenticated",
+ * "user:NAME", "group:ID", "role:NAME", "scope:NAME", "key:NAME",
+ * "app:ID" (README: [grant NAME] sections).
+ */
+struct policy_grant {
+	const char *name;
+	struct strlist who;
+	struct strlist allow;
+	struct strlist deny;
 };
 
 struct policy;
@@ -115,6 +173,16 @@ const struct policy_identity *policy_identity(const struct policy *p);
 const struct policy_cors *policy_cors(const struct policy *p);
 const struct policy_secrets *policy_secrets(const struct policy *p);
 const struct policy_cache *policy_cache(const struct policy *p);
+const struct policy_callers *policy_callers(const struct policy *p);
+const struct policy_limits *policy_limits(const struct policy *p);
+const struct policy_audit *policy_audit(const struct policy *p);
+
+/* Whether caller authentication is on ([callers] mode is not empty): every
+ * request is then authenticated, and a caller sees only what a grant gives. */
+bool policy_callers_on(const struct policy *p);
+
+/* The i-th [grant NAME] section, in file order, or NULL past the last. */
+const struct policy_grant *policy_grant(const struct policy *p, size_t i);
 
 /*
  * The secrets rules for a request whose Origin header is origin (NULL when

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "jsonparse.h"
 #include "log.h"
 #include "response.h"
 
@@ -106,6 +107,18 @@ int response_vary(struct response *r, const char *token)
 	return buf_puts(&r->vary, token) == BUF_OK ? 0 : -1;
 }
 
+int response_json_text(struct response *r, int status, const char *text, size_t len)
+{
+	buf_reset(&r->body);
+	if (buf_append(&r->body, text, len) != BUF_OK) {
+		log_error("response body too big (%zu bytes)", len);
+		response_error(r, 500, "InternalError", "The response could not be formed.");
+		return -1;
+	}
+	r->status = status;
+	return 0;
+}
+
 int response_json(struct response *r, int status, struct json_object *obj)
 {
 	const char *s;
@@ -115,10 +128,14 @@ int response_json(struct response *r, int status, struct json_object *obj)
 	s = json_object_to_json_string_length(
 	    obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 	if (s == NULL || buf_append(&r->body, s, n) != BUF_OK) {
+		jsonparse_wipe_text(s, n);
 		log_error("response body could not be serialized (%zu bytes)", n);
 		response_error(r, 500, "InternalError", "The response could not be formed.");
 		return -1;
 	}
+	/* json-c keeps the text in obj until obj is freed: it may hold a
+	 * secret value, so it is wiped now that the body has it. */
+	jsonparse_wipe_text(s, n);
 	r->status = status;
 	return 0;
 }

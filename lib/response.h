@@ -49,6 +49,9 @@ int response_vary(struct response *r, const char *token);
  * response is then a 500 error). Does not take ownership of obj. */
 int response_json(struct response *r, int status, struct json_object *obj);
 
+/* The same with the body already serialized (len bytes of JSON text). */
+int response_json_text(struct response *r, int status, const char *text, size_t len);
+
 /* Answer with status and Key Vault's error envelope. message is copied. */
 void response_error(struct response *r, int status, const char *code, const char *message);
 

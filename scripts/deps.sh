@@ -12,6 +12,8 @@
 #                            libFuzzer and sanitizer runtimes, and
 #                            llvm-symbolizer for readable crash stacks
 #                            (`make fuzz`)
+#   scripts/deps.sh --valgrind  the build + run set, plus valgrind
+#                            (`make valgrind`)
 #
 # Debian packages come from the release the machine runs (Debian 12,
 # bookworm): apt pins them to that release's versions, security updates
@@ -25,6 +27,7 @@ case "${1:-}" in
 --apache) want="$want apache2 libapache2-mod-fcgid" ;;
 --bench) want="$want wrk" ;;
 --fuzz) want="$want clang libclang-rt-dev llvm" ;;
+--valgrind) want="$want valgrind" ;;
 esac
 
 missing=""

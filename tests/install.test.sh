@@ -25,8 +25,10 @@ expected='/etc/kvgate/kvgate.ini
 /usr/local/lib/kvgate/get-secret.fcgi
 /usr/local/lib/kvgate/list-secrets.fcgi
 /usr/local/lib/kvgate/preflight.fcgi
+/usr/local/share/kvgate/apache/auth-basic.conf
 /usr/local/share/kvgate/apache/kvgate.conf
 /usr/local/share/kvgate/kvgate.ini.sample
+/usr/local/share/kvgate/lighttpd/auth-basic.conf
 /usr/local/share/kvgate/lighttpd/kvgate.conf'
 for f in $(ls "$root/www"); do expected="$expected
 /usr/local/share/kvgate/www/$f"; done

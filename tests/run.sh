@@ -16,6 +16,20 @@ fail=0
 servers=${KVGATE_TEST_SERVERS:-lighttpd apache}
 started=$(date +%s)
 
+# Sanitizer reports: a SANITIZE= build writes them to build/sanitizer/
+# (tests/sanitize/options.c), checked at the end. Writable by all, because
+# the programs run as www-data under Apache when the suite runs as root.
+sanitizer="$root/build/sanitizer"
+rm -rf "$sanitizer"
+mkdir -p "$sanitizer"
+chmod 1777 "$sanitizer"
+# What the run leaves for tests/hygiene.js: the web servers' and dev vaults'
+# logs and output, and the credentials each dev vault handed out
+# (tests/integration/stack.js keeps them here when this is set).
+KVGATE_TEST_ARTIFACTS="$root/build/test-artifacts"
+export KVGATE_TEST_ARTIFACTS
+rm -rf "$KVGATE_TEST_ARTIFACTS"
+
 # Run one suite, echo its output, add its counts. A suite that exits non-zero
 # without reporting a failing test counts as one failure of its own.
 suite() {
@@ -60,6 +74,11 @@ done
 for f in $(ls "$root"/tests/*.test.sh 2>/dev/null || true); do
 	suite "tests/$(basename "$f")" sh "$f"
 done
+
+# Last, over everything the run wrote: no secret value, token or client
+# secret in any log or test output, and no sanitizer report.
+suite "tests/hygiene.js" node "$root/tests/hygiene.js"
+suite "sanitizer reports" sh "$root/tests/sanitize/check.sh" "$sanitizer"
 
 echo "# suite took $(($(date +%s) - started)) s" | tee -a "$log"
 echo "$pass passed, $fail failed"

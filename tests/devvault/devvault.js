@@ -602,8 +602,11 @@ function page(entries, startKey, limit, shortFirst, item) {
 // Tokens
 
 class TokenStore {
-  constructor(lifetime) {
+  // file: where every issued token is appended, one per line (D/issued-tokens),
+  // so that a test run can search its logs for them afterwards.
+  constructor(lifetime, file) {
     this.lifetime = lifetime;
+    this.file = file;
     this.tokens = new Map(); // token -> { exp, aud }
   }
 
@@ -632,6 +635,7 @@ class TokenStore {
     const token = `${b64(header)}.${b64(payload)}.${crypto.randomBytes(64).toString('base64url')}`;
     if (this.tokens.size >= MAX_TOKENS) this.prune(now);
     this.tokens.set(token, { exp, aud });
+    if (this.file) fs.appendFileSync(this.file, `${token}\n`, { mode: 0o600 });
     return { token, exp, now };
   }
 
@@ -812,7 +816,7 @@ class DevVault {
   constructor(opts, store) {
     this.opts = opts;
     this.store = store;
-    this.tokens = new TokenStore(opts.tokenLifetime);
+    this.tokens = new TokenStore(opts.tokenLifetime, path.join(opts.dir, 'issued-tokens'));
     this.faults = [];
     this.faultSeq = 0;
     this.port = 0;

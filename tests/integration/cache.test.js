@@ -228,6 +228,32 @@ test('list pages are cached once and filtered after the cache, per origin', asyn
 	}
 });
 
+test('a rotated secret is served once its cached answer expires, in every process; a narrower origin still gets 404', async () => {
+	const name = `public-cache-rotated-${process.pid}`;
+	const p = `/api/secrets/${name}`;
+	const v1 = `rotated-one-${process.pid}-${Date.now()}`;
+	const v2 = `rotated-two-${process.pid}-${Date.now()}`;
+	S.addSecret(v1);
+	S.addSecret(v2);
+	await vault.control('POST', '/_devvault/secrets', { name, value: v1 });
+	const t0 = Date.now();
+	// Several rounds over the processes: each keeps its shaped copy.
+	for (let i = 0; i < 8; i++) {
+		const r = await gw.get(p, { headers: H });
+		assert.equal(r.status, 200, S.show(r));
+		assert.ok(r.json.value === v1, 'the first value');
+	}
+	const other = await gw.get(p, { headers: { Origin: S.ALLOWED2 } });
+	assert.equal(other.status, 404, 'the origin whose rules hide it gets 404, cache or not');
+	await vault.control('POST', '/_devvault/secrets', { name, value: v2 });
+	await S.sleep(Math.max(0, TTL * 1000 + 300 - (Date.now() - t0)));
+	for (let i = 0; i < 8; i++) {
+		const r = await gw.get(p, { headers: H });
+		assert.equal(r.status, 200, S.show(r));
+		assert.ok(r.json.value === v2, `the new value after ttl (request ${i + 1})`);
+	}
+});
+
 test('the shared segment is private to the user (0600), holds no name of the vault, and is gone once the server stops', async () => {
 	const mine = segments().filter((n) => !segmentsBefore.has(n));
 	assert.ok(mine.length >= 1, `a segment in /dev/shm while serving (${mine.join(', ')})`);

@@ -102,3 +102,53 @@ test('a pattern that matches nearly everything is warned about, and the CORS mod
 	assert.match(r.stdout, /other origins\s+served without CORS headers/);
 	assert.match(r.stdout, /private network\s+not answered/);
 });
+
+/* ---------------- [callers] (issue 7) ---------------- */
+
+test('[callers], grants, limits and audit are described; the key file is read', () => {
+	const keys = path.join(dir, 'api-keys');
+	fs.writeFileSync(keys, `spa ${'a'.repeat(64)}\n`, { mode: 0o600 });
+	fs.chmodSync(keys, 0o600);
+	const r = check('callers', {
+		cors: { allowed_headers: 'authorization ocp-apim-subscription-key' },
+		callers: { mode: 'api_key none', api_keys_file: keys },
+		'grant spa': { who: 'key:spa', allow: 'public-*' },
+		limits: { requests_per_minute: '60' },
+	});
+	assert.equal(r.status, 0, r.out);
+	assert.match(r.stdout, /callers\s+api_key, none/);
+	assert.match(r.stdout, /grant\s+spa\n\s+to\s+key:spa\n\s+names\s+public-\*/);
+	assert.match(r.stdout, /limit\s+60 requests a minute per caller/);
+	assert.match(r.stdout, /audit log\s+one JSON line per request/);
+	assert.ok(!/warning: \[callers\]|lacks/.test(r.stdout), r.out);
+});
+
+test('a credential header the CORS preflight would refuse, no grant at all, and a world-readable key file are warned about', () => {
+	fs.writeFileSync(path.join(dir, 'jwks.json'), '{"keys":[]}');
+	const keys = path.join(dir, 'api-keys-open');
+	fs.writeFileSync(keys, `spa ${'b'.repeat(64)}\n`);
+	fs.chmodSync(keys, 0o644);
+	const r = check('callers-warn', {
+		cors: { allowed_headers: 'x-ms-client-request-id' },
+		callers: { mode: 'jwt api_key', api_keys_file: keys, jwt_jwks_file: path.join(dir, 'jwks.json'), jwt_issuer: 'https://i.example/', jwt_audience: 'api://x' },
+	});
+	// An empty JWKS is a problem: the programs would refuse to start.
+	assert.equal(r.status, 1, r.out);
+	assert.match(r.stdout, /\[callers\] jwt_jwks_file: .*unusable key set/);
+	const ok = check('callers-warn2', {
+		cors: { allowed_headers: 'x-ms-client-request-id' },
+		callers: { mode: 'api_key', api_keys_file: keys },
+	});
+	assert.equal(ok.status, 0, ok.out);
+	assert.match(ok.stdout, /warning: \[callers\] mode is set but there is no \[grant NAME\] section/);
+	assert.match(ok.stdout, /warning: \[cors\] allowed_headers lacks Ocp-Apim-Subscription-Key/);
+	assert.match(ok.stdout, /warning: \[callers\] api_keys_file: .* readable by every user/);
+});
+
+test('a bad keys file line exits 1 naming the file and the line', () => {
+	const keys = path.join(dir, 'api-keys-bad');
+	fs.writeFileSync(keys, 'spa not-a-hash\n', { mode: 0o600 });
+	const r = check('callers-bad', { callers: { mode: 'api_key', api_keys_file: keys } });
+	assert.equal(r.status, 1, r.out);
+	assert.match(r.stdout, /\[callers\] api_keys_file: .*api-keys-bad line 1 is not NAME SHA256-HEX/);
+});

@@ -43,6 +43,28 @@ const EVIL = 'http://evil.example';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/*
+ * What a whole test run keeps for tests/hygiene.js, when tests/run.sh sets
+ * KVGATE_TEST_ARTIFACTS: every web server's logs and output (the programs'
+ * stderr is there), every dev vault's output, and the credentials each dev
+ * vault handed out (client secret, identity header, federated token, the
+ * access tokens it issued), so that the run can be searched for them after
+ * the temp dirs are gone. Best effort: nothing is kept without the variable.
+ */
+const ARTIFACTS = process.env.KVGATE_TEST_ARTIFACTS || '';
+let artifactSeq = 0;
+function keepArtifact(kind, label, text) {
+	if (!ARTIFACTS || !text) return;
+	try {
+		const d = path.join(ARTIFACTS, kind);
+		fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+		const name = `${process.pid}-${++artifactSeq}-${label.replace(/[^\w.-]+/g, '_')}`;
+		fs.writeFileSync(path.join(d, name), text, { mode: 0o600 });
+	} catch {
+		/* the scan reports what it did not find */
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Temp dirs, ports, processes                                         */
 /* ------------------------------------------------------------------ */
@@ -261,6 +283,17 @@ async function startVault(dir, port = 0, args = []) {
 	let err = '';
 	proc.stdout.on('data', (d) => (out += d));
 	proc.stderr.on('data', (d) => (err += d));
+	proc.once('close', () => {
+		const label = path.basename(path.dirname(dir)) + '-' + path.basename(dir);
+		keepArtifact('logs', `devvault-${label}.log`, out + err);
+		for (const f of ['client-secret', 'identity-header', 'federated-token', 'issued-tokens']) {
+			try {
+				keepArtifact('secrets', `${label}-${f}`, fs.readFileSync(path.join(dir, f), 'utf8'));
+			} catch {
+				/* not made by this dev vault */
+			}
+		}
+	});
 	const m = await waitFor(
 		() => {
 			if (proc.exitCode !== null) throw new Error(`devvault exited ${proc.exitCode}: ${err.slice(-2000)}`);
@@ -388,7 +421,9 @@ function policy(vault, iniDir, overrides = {}) {
  * Start the web server (opts.server, else KVGATE_TEST_SERVER, else lighttpd)
  * with the gateway for vault, its runtime files in dir.
  * opts: { overrides, procs, port, env, expectFail, server, maxRequests,
- * apache }. maxRequests is Apache's FcgidMaxRequestsPerProcess (lighttpd has
+ * apache, htpasswd }. htpasswd: HTTP Basic authentication in front of the
+ * API with that user file (etc/lighttpd/auth-basic.conf included after
+ * kvgate.conf, or Apache's -DKVGATE_AUTH_BASIC), for [callers] web_server. maxRequests is Apache's FcgidMaxRequestsPerProcess (lighttpd has
  * none); apache: other Defines for etc/apache/kvgate.conf (KVGATE_IDLE_TIMEOUT…).
  * Returns the gateway handle: server ('lighttpd' or 'apache'), port, origin
  * (http://127.0.0.1:PORT), base, dir, ini, policy sections, get/request/raw
@@ -413,6 +448,7 @@ async function startGateway(vault, dir, opts = {}) {
 		// Extra environment for the programs (AZURE_*, IDENTITY_*): lighttpd
 		// copies the names kvgate.conf lists into their environment.
 		...(opts.env || {}),
+		...(opts.htpasswd ? { KVGATE_HTPASSWD: opts.htpasswd } : {}),
 	};
 	const server = opts.server || SERVER;
 	let proc;
@@ -423,10 +459,17 @@ async function startGateway(vault, dir, opts = {}) {
 		const defines = { ...(opts.maxRequests ? { KVGATE_MAX_REQUESTS: opts.maxRequests } : {}), ...(opts.apache || {}) };
 		for (const [k, v] of Object.entries(defines)) args.push('-C', `Define ${k} ${v}`);
 		for (const name of PASS_ENV) if (env[name] !== undefined) args.push(`-DKVGATE_PASS_${name}`);
+		if (opts.htpasswd) args.push('-DKVGATE_AUTH_BASIC');
 		Object.assign(env, apacheUser(dir, ini, pol.sections));
 		proc = spawn(apacheBinary(), args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
 	} else {
-		proc = spawn('lighttpd', ['-D', '-f', CONF], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+		let conf = CONF;
+		if (opts.htpasswd) {
+			// The shipped snippet, included after the shipped configuration.
+			conf = path.join(dir, 'lighttpd-auth.conf');
+			fs.writeFileSync(conf, `include "${CONF}"\ninclude "${path.join(ROOT, 'etc', 'lighttpd', 'auth-basic.conf')}"\n`);
+		}
+		proc = spawn('lighttpd', ['-D', '-f', conf], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
 	}
 	let out = '';
 	proc.stdout.on('data', (d) => (out += d));
@@ -557,6 +600,13 @@ async function stopGateway(gw) {
 		}
 	}
 	gw.stopped = { ...r, programs: kids, leftover };
+	const label = `${gw.server}-${path.basename(path.dirname(gw.dir))}-${path.basename(gw.dir)}`;
+	keepArtifact('logs', `${label}-output.log`, gw.output());
+	try {
+		for (const f of fs.readdirSync(gw.dir)) if (f.endsWith('.log')) keepArtifact('logs', `${label}-${f}`, gw.log(f));
+	} catch {
+		/* the directory is gone */
+	}
 	return gw.stopped;
 }
 

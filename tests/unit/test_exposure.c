@@ -192,9 +192,61 @@ static void test_clock(void)
 	release(&s);
 }
 
+/* A [grant NAME]'s allow and deny (who is exposure_for()'s business,
+ * pinned by test_policy with real INI files). */
+static struct policy_grant grant(const char *allow, const char *deny)
+{
+	struct policy_grant g;
+
+	memset(&g, 0, sizeof(g));
+	if (strlist_parse(allow, &g.allow) != 0 || strlist_parse(deny, &g.deny) != 0)
+		exit(2);
+	return g;
+}
+
+static void test_grants(void)
+{
+	struct policy_secrets s = secrets("public-* demo-*", "*-internal", "");
+	struct policy_grant a = grant("public-*", "public-maps-key"),
+	                    b = grant("demo-1 admin-*", "");
+	const struct policy_grant *held[2] = {&a, &b};
+	struct json_object *item = json_tokener_parse("{\"attributes\":{\"enabled\":true}}");
+	struct route r = route(ROUTE_GET, "demo-1", "");
+
+	s.grants_apply = true;
+	s.grants = held;
+	s.ngrants = 0;
+	ok(!exposure_name_visible(&s, "public-a") && !exposure_name_visible(&s, "demo-1"),
+	   "grants apply, none held: nothing is visible");
+	s.ngrants = 1;
+	ok(exposure_name_visible(&s, "public-a") && !exposure_name_visible(&s, "public-maps-key") &&
+	       !exposure_name_visible(&s, "demo-1"),
+	   "one grant: its allow, minus its deny");
+	s.ngrants = 2;
+	ok(exposure_name_visible(&s, "public-a") && exposure_name_visible(&s, "demo-1") &&
+	       !exposure_name_visible(&s, "demo-2"),
+	   "two grants: the union");
+	ok(!exposure_name_visible(&s, "admin-x") && !exposure_name_visible(&s, "public-internal"),
+	   "a grant never widens [secrets]: its allow and deny still apply");
+	ok(exposure_route_allowed(&s, &r) && exposure_item_visible(&s, "demo-1", item, NOW) &&
+	       !exposure_item_visible(&s, "demo-2", item, NOW),
+	   "routes and list items follow the grants too");
+	ok(exposure_grants(&s) == 2, "two grants held");
+	s.grants_apply = false;
+	ok(exposure_name_visible(&s, "demo-2") && exposure_grants(&s) == 0,
+	   "without [callers], grants do not apply");
+	json_object_put(item);
+	release(&s);
+	strlist_free(&a.allow);
+	strlist_free(&a.deny);
+	strlist_free(&b.allow);
+	strlist_free(&b.deny);
+}
+
 int main(void)
 {
 	test_names_and_routes();
+	test_grants();
 	test_bundles();
 	test_clock();
 	return tap_done();

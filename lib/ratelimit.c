@@ -1,0 +1,284 @@
+/*
+ * ratelimit.c: per-caller request counters shared by the host's processes.
+ * See ratelimit.h.
+ *
+ * The segment: struct table, then RATELIMIT_SLOTS struct counter. A slot
+ * is free when its key is all zeros or it has seen no request for two
+ * windows (its counts would both be zero anyway).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "log.h"
+#include "mono.h"
+#include "ratelimit.h"
+#include "shm.h"
+
+#define RL_MAGIC 0x6b76726cu /* "kvrl" */
+#define RL_KEY 16            /* bytes of the key's hash kept */
+
+struct counter {
+	unsigned char key[RL_KEY];
+	int64_t window; /* ms: start of the current fixed window */
+	int64_t last;   /* ms: the last request counted */
+	uint32_t cur;   /* requests counted in the current window */
+	uint32_t prev;  /* ... and in the one before */
+};
+
+struct table {
+	uint32_t magic;
+	uint32_t nslots;
+	int64_t limit;
+	unsigned char scope[32];
+	pthread_mutex_t lock;
+	uint64_t resets;
+	struct counter slot[RATELIMIT_SLOTS];
+};
+
+struct ratelimit {
+	long limit;
+	struct table *t;
+	struct shm *shm; /* NULL: t is private memory */
+	unsigned char scope[32];
+	long (*now)(void);
+};
+
+static long default_now(void)
+{
+	return mono_ms();
+}
+
+/* What a segment is for: this scope and this limit. */
+struct rl_arg {
+	const unsigned char *scope;
+	long limit;
+};
+
+static int table_init(void *data, void *arg)
+{
+	struct table *t = data;
+	const struct rl_arg *a = arg;
+
+	t->nslots = RATELIMIT_SLOTS;
+	t->limit = a->limit;
+	memcpy(t->scope, a->scope, sizeof(t->scope));
+	if (shm_mutex_init(&t->lock, true) != 0)
+		return -1;
+	t->magic = RL_MAGIC;
+	return 0;
+}
+
+static bool table_check(const void *data, void *arg)
+{
+	const struct table *t = data;
+	const struct rl_arg *a = arg;
+
+	return t->magic == RL_MAGIC && t->nslots == RATELIMIT_SLOTS && t->limit == a->limit &&
+	       memcmp(t->scope, a->scope, sizeof(t->scope)) == 0;
+}
+
+/* Forget every counter (the mutex is held, or nobody else can reach t). */
+static void table_wipe(void *data, void *arg)
+{
+	struct table *t = data;
+
+	(void)arg;
+	memset(t->slot, 0, sizeof(t->slot));
+}
+
+static void digest(const char *text, size_t len, unsigned char out[32])
+{
+	unsigned int n = 32;
+
+	if (EVP_Digest(text, len, out, &n, EVP_sha256(), NULL) != 1)
+		memset(out, 0, 32);
+}
+
+struct ratelimit *ratelimit_open(long limit, const char *scope, bool shared)
+{
+	struct ratelimit *rl = calloc(1, sizeof(*rl));
+	char text[1200], name[64], why[256];
+	struct rl_arg a;
+	void *p;
+	int n;
+
+	if (rl == NULL)
+		return NULL;
+	rl->limit = limit;
+	rl->now = default_now;
+	if (limit <= 0)
+		return rl;
+	n = snprintf(text, sizeof(text), "kvgate ratelimit 1 %d %ld\n%s", RATELIMIT_SLOTS, limit,
+	             scope ? scope : "");
+	digest(text, n > 0 && (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1, rl->scope);
+	a.scope = rl->scope;
+	a.limit = limit;
+	if (shared) {
+		snprintf(name, sizeof(name), "/kvgate-rl-%u-%02x%02x%02x%02x%02x%02x%02x%02x",
+		         (unsigned)geteuid(), rl->scope[0], rl->scope[1], rl->scope[2],
+		         rl->scope[3], rl->scope[4], rl->scope[5], rl->scope[6], rl->scope[7]);
+		rl->shm = shm_join(name, sizeof(struct table), table_init, table_check, &a, why,
+		                   sizeof(why));
+		if (rl->shm != NULL) {
+			rl->t = shm_data(rl->shm);
+			return rl;
+		}
+		log_warn("limits: %s: counting requests per process instead of per host "
+		         "(the limit is then per process)",
+		         why);
+	}
+	p = mmap(NULL, sizeof(struct table), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	         -1, 0);
+	if (p == MAP_FAILED) {
+		free(rl);
+		return NULL;
+	}
+	rl->t = p;
+	memset(rl->t, 0, offsetof(struct table, slot));
+	rl->t->nslots = RATELIMIT_SLOTS;
+	rl->t->limit = limit;
+	if (shm_mutex_init(&rl->t->lock, false) != 0) {
+		munmap(p, sizeof(struct table));
+		free(rl);
+		return NULL;
+	}
+	rl->t->magic = RL_MAGIC;
+	return rl;
+}
+
+void ratelimit_leave(struct ratelimit *rl)
+{
+	if (rl != NULL && rl->shm != NULL)
+		shm_leave(rl->shm, table_wipe, NULL);
+}
+
+void ratelimit_close(struct ratelimit *rl)
+{
+	if (rl == NULL)
+		return;
+	if (rl->shm != NULL)
+		shm_close(rl->shm, table_wipe, NULL);
+	else if (rl->t != NULL)
+		munmap(rl->t, sizeof(struct table));
+	free(rl);
+}
+
+bool ratelimit_is_shared(const struct ratelimit *rl)
+{
+	return rl != NULL && rl->shm != NULL;
+}
+
+void ratelimit_set_clock(struct ratelimit *rl, long (*now_ms)(void))
+{
+	rl->now = now_ms ? now_ms : default_now;
+}
+
+/* Move c's windows on to the one holding now. */
+static void roll(struct counter *c, int64_t now)
+{
+	int64_t w = now - now % RATELIMIT_WINDOW_MS;
+
+	if (w == c->window)
+		return;
+	c->prev = w - c->window == RATELIMIT_WINDOW_MS ? c->cur : 0;
+	c->cur = 0;
+	c->window = w;
+}
+
+/* The sliding estimate of requests in the last minute, at now (c rolled). */
+static double estimate(const struct counter *c, int64_t now)
+{
+	double left = (double)(RATELIMIT_WINDOW_MS - (now - c->window)) / RATELIMIT_WINDOW_MS;
+
+	return c->prev * left + c->cur;
+}
+
+/* Whole seconds from now until one more request fits under limit. */
+static long wait_for(const struct counter *c, int64_t now, long limit)
+{
+	struct counter f = *c;
+
+	for (long s = 1; s <= 2 * RATELIMIT_WINDOW_MS / 1000; s++) {
+		int64_t t = now + s * 1000;
+
+		roll(&f, t);
+		if (estimate(&f, t) < (double)limit)
+			return s;
+	}
+	return 2 * RATELIMIT_WINDOW_MS / 1000;
+}
+
+static bool is_free(const struct counter *c, int64_t now)
+{
+	static const unsigned char zero[RL_KEY];
+
+	return memcmp(c->key, zero, RL_KEY) == 0 || now - c->last >= 2 * RATELIMIT_WINDOW_MS;
+}
+
+bool ratelimit_take(struct ratelimit *rl, const char *key, long *retry_after)
+{
+	unsigned char h[32];
+	struct table *t;
+	struct counter *c = NULL, *spare = NULL;
+	int64_t now;
+	uint32_t start;
+	bool ok;
+	int rc;
+
+	if (retry_after != NULL)
+		*retry_after = 0;
+	if (rl == NULL || rl->limit <= 0 || rl->t == NULL)
+		return true;
+	t = rl->t;
+	digest(key, strlen(key), h);
+	/* A key hashing to all zeros would look free: nudge it. */
+	h[0] |= 1;
+	start = ((uint32_t)h[16] << 24 | (uint32_t)h[17] << 16 | (uint32_t)h[18] << 8 | h[19]) %
+	        RATELIMIT_SLOTS;
+	/* The clock starts far from zero, so window 0 is never a real one. */
+	now = (int64_t)rl->now() + 10 * RATELIMIT_WINDOW_MS;
+
+	rc = pthread_mutex_lock(&t->lock);
+	if (rc == EOWNERDEAD) {
+		/* A process died while changing a counter: start afresh. */
+		table_wipe(t, NULL);
+		t->resets++;
+		pthread_mutex_consistent(&t->lock);
+		log_warn("limits: a process died while counting: the counters restart");
+	} else if (rc != 0) {
+		return true; /* an unusable lock must not take the gateway down */
+	}
+	for (uint32_t i = 0; i < RATELIMIT_PROBE; i++) {
+		struct counter *s = &t->slot[(start + i) % RATELIMIT_SLOTS];
+
+		if (memcmp(s->key, h, RL_KEY) == 0 && !is_free(s, now)) {
+			c = s;
+			break;
+		}
+		if (spare == NULL ||
+		    (!is_free(spare, now) && (is_free(s, now) || s->last < spare->last)))
+			spare = s;
+	}
+	if (c == NULL) {
+		c = spare;
+		memset(c, 0, sizeof(*c));
+		memcpy(c->key, h, RL_KEY);
+	}
+	roll(c, now);
+	ok = estimate(c, now) < (double)rl->limit;
+	if (ok) {
+		c->cur++;
+		c->last = now;
+	} else if (retry_after != NULL) {
+		*retry_after = wait_for(c, now, rl->limit);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return ok;
+}
