@@ -963,7 +963,7 @@ async function main() {
 		"Columns: x floor = req/s / the fcgi floor's mean req/s (only ratios within one run mean anything);",
 		'non-2xx = non-2xx answers + socket errors (should be 0); procs = processes of the row\'s program;',
 		'RSS/PSS/priv kB = the largest VmRSS, PSS and private (Private_Clean + Private_Dirty) among them after the row,',
-		'without the shared cache segment (/dev/shm/kvgate-*: host memory shared by every process, see "cache segment");'
+		'without the shared cache segment (/dev/shm/kvgate-*: host memory shared by every process, see "cache segment");',
 		'(VmRSS counts shared libraries in full in every process; PSS shares them out; private is what one more',
 		'process costs); dRSS = the largest VmRSS growth of one process during the row; prog/server/devvault us/req =',
 		'CPU time (user+sys) per request of the program processes, the web server (lighttpd) and the dev vault;',
