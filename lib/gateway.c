@@ -728,6 +728,11 @@ static void audit(struct gateway *g, FCGX_ParamArray envp, const struct response
 
 	if (!policy_audit(g->policy)->enabled)
 		return;
+	/* An allowed preflight reads nothing and is the most frequent request
+	 * of all: audited only when asked for. A refused one always is. */
+	if (r->status == 204 && method != NULL && strcmp(method, "OPTIONS") == 0 &&
+	    !policy_audit(g->policy)->preflights)
+		return;
 	memset(&a, 0, sizeof(a));
 	if (method != NULL && strcmp(method, "OPTIONS") == 0) {
 		route = "options";

@@ -285,6 +285,8 @@ static const struct key keys[] = {
 
 	{.section = "audit", .name = "enabled", .type = KEY_BOOL, .def = "true", .optional = true,
 	 .off = OFF(audit.enabled)},
+	{.section = "audit", .name = "preflights", .type = KEY_BOOL, .def = "false",
+	 .optional = true, .off = OFF(audit.preflights)},
 };
 /* clang-format on */
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

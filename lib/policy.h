@@ -132,7 +132,8 @@ struct policy_limits {
 };
 
 struct policy_audit {
-	bool enabled; /* one JSON line per request on stderr */
+	bool enabled;    /* one JSON line per request on stderr */
+	bool preflights; /* allowed preflights too (refused ones always) */
 };
 
 /*

@@ -15,7 +15,7 @@ const path = require('node:path');
 const S = require('./stack.js');
 
 const KEY = crypto.randomBytes(32).toString('base64url');
-let stack, gw, quiet;
+let stack, gw, quiet, dflt;
 
 before(async () => {
 	stack = await S.startStack('audit', { overrides: { cors: { allowed_headers: 'x-ms-client-request-id ocp-apim-subscription-key' } } });
@@ -27,7 +27,8 @@ before(async () => {
 		'grant public': { who: 'anonymous', allow: 'public-greeting' },
 		'grant spa': { who: 'key:spa-prod', allow: 'public-* demo-*' },
 	};
-	gw = await stack.gateway('on', { overrides: callers });
+	gw = await stack.gateway('on', { overrides: { ...callers, audit: { preflights: 'true' } } });
+	dflt = await stack.gateway('preflights-default', { overrides: callers });
 	quiet = await stack.gateway('off', { overrides: { ...callers, audit: { enabled: 'false' } } });
 });
 
@@ -92,6 +93,19 @@ test('a granted GET: every field, and the request id exposed to the SPA', async 
 	assert.equal(again.cache, 'hit');
 	assert.equal(again.upstream_ms, 0);
 	assert.notEqual(again.request_id, r.request_id, 'a new id per request');
+});
+
+test('by default an allowed preflight gets no audit line, a refused one does', async () => {
+	const before = dflt.output().length + dflt.log('error.log').length;
+	const ok = await dflt.request('OPTIONS', '/api/secrets', { headers: { Origin: S.ALLOWED, 'Access-Control-Request-Method': 'GET' } });
+	assert.equal(ok.status, 204);
+	const refused = await dflt.request('OPTIONS', '/api/secrets', { headers: { Origin: S.EVIL, 'Access-Control-Request-Method': 'GET' } });
+	assert.equal(refused.status, 403);
+	await S.waitFor(() => (dflt.output() + dflt.log('error.log')).includes(refused.headers['x-ms-request-id']), 3000, 'the refused preflight\'s audit line');
+	await S.sleep(200);
+	const text = dflt.output() + dflt.log('error.log');
+	assert.ok(!text.includes(ok.headers['x-ms-request-id']), 'no line for the allowed preflight');
+	assert.ok(before >= 0);
 });
 
 test('decisions: deny (policy or grant), not_found, unauthenticated, bad_request, preflight, forbidden_origin', async () => {
