@@ -3,7 +3,8 @@
  *
  * The segment is one mapping of a POSIX shared memory object; every link in
  * it is an index (processes map it at different addresses), 1-based so that
- * a segment fresh from ftruncate(2), all zeros, is an empty cache:
+ * a segment fresh from ftruncate(2), all zeros, is an empty cache (after
+ * lib/shm.c's own header):
  *
  *   struct hdr | struct slot[nslots] | uint32_t bucket[nbuckets]
  *              | uint32_t chunk_next[nchunks] | chunk[nchunks][CHUNK]
@@ -12,16 +13,11 @@
  * those never used (so that an idle segment touches few pages), else by
  * evicting the least recently used slot that no fetch holds.
  *
- * A segment is made under a temporary name, initialised, and linked into
- * place, so no process sees one half made. Every process holds a shared
- * flock(2) on it while it uses it; the one leaving last is the only one that
- * can take the exclusive lock (LOCK_EX | LOCK_NB), and it wipes the segment,
- * marks it dead and unlinks its name. A process that joins a dead segment
- * (it opened the name just before the unlink) sees the mark and starts
- * over.
+ * The segment's life (made under a temporary name and linked into place,
+ * joined only when this user owns it with mode 0600, wiped and removed by
+ * the last process to leave) is lib/shm.c's; this file owns what is in it.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -29,10 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,9 +38,10 @@
 #include "cache.h"
 #include "log.h"
 #include "mono.h"
+#include "shm.h"
 
 #define MAGIC 0x6b766763u /* "kvgc" */
-#define LAYOUT 3u
+#define LAYOUT 4u
 #define NTOKENS 4u
 #define TOKEN_MAX (12 * 1024)
 #define CHUNK 1024u
@@ -99,8 +94,7 @@ struct hdr {
 	uint64_t size;
 	uint32_t nslots, nbuckets, nchunks, chunk;
 	unsigned char scope[KEY_LEN];
-	uint32_t dead; /* set by the last process to leave, before the unlink */
-	uint32_t seq;  /* futex word: bumped whenever a lease ends */
+	uint32_t seq; /* futex word: bumped whenever a lease ends */
 	pthread_mutex_t lock;
 	uint32_t next_lease;
 	uint64_t epoch; /* random, per segment: generations never repeat across segments */
@@ -122,11 +116,9 @@ struct cache {
 	uint32_t *buckets;
 	uint32_t *chunk_next; /* chunk_next[i - 1] follows chunk i */
 	unsigned char *chunks;
-	int fd; /* the segment, -1 when private */
-	char name[64];
-	char path[96]; /* /dev/shm + name */
-	bool left;     /* cache_leave() ran */
-	bool shared;   /* the segment is shared with other processes */
+	struct shm *shm; /* the host's segment; NULL: private memory */
+	char name[64];   /* the segment's name */
+	bool left;       /* cache_leave() ran */
 	long (*now)(void);
 };
 
@@ -200,14 +192,11 @@ static void scope_hash(const struct cache_config *cfg, unsigned char out[KEY_LEN
 		memset(out, 0, KEY_LEN);
 }
 
-/* Initialise a zeroed segment's header. */
-static int init_hdr(struct cache *c, const struct layout *l, const unsigned char scope[KEY_LEN],
+/* Initialise a zeroed header for layout l and scope; the mutex is
+ * process-shared when the segment is. */
+static int init_hdr(struct hdr *h, const struct layout *l, const unsigned char scope[KEY_LEN],
                     bool shared)
 {
-	pthread_mutexattr_t a;
-	struct hdr *h = c->h;
-	int rc;
-
 	h->layout = LAYOUT;
 	if (getrandom(&h->epoch, sizeof(h->epoch), 0) != (ssize_t)sizeof(h->epoch))
 		h->epoch = (uint64_t)mono_ms() * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
@@ -217,16 +206,7 @@ static int init_hdr(struct cache *c, const struct layout *l, const unsigned char
 	h->nchunks = l->nchunks;
 	h->chunk = CHUNK;
 	memcpy(h->scope, scope, KEY_LEN);
-	if (pthread_mutexattr_init(&a) != 0)
-		return -1;
-	rc = pthread_mutexattr_setpshared(&a, shared ? PTHREAD_PROCESS_SHARED
-	                                             : PTHREAD_PROCESS_PRIVATE);
-	if (rc == 0)
-		rc = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-	if (rc == 0)
-		rc = pthread_mutex_init(&h->lock, &a);
-	pthread_mutexattr_destroy(&a);
-	if (rc != 0)
+	if (shm_mutex_init(&h->lock, shared) != 0)
 		return -1;
 	__atomic_store_n(&h->magic, MAGIC, __ATOMIC_RELEASE);
 	return 0;
@@ -264,7 +244,6 @@ static struct cache *new_cache(const struct cache_config *cfg)
 		return NULL;
 	c->cfg = *cfg;
 	c->cfg.scope = NULL;
-	c->fd = -1;
 	c->now = default_now;
 	return c;
 }
@@ -277,7 +256,7 @@ static int open_private(struct cache *c, const struct layout *l, const unsigned 
 		return -1;
 	(void)madvise(p, l->size, MADV_DONTDUMP);
 	wire(c, p, l);
-	if (init_hdr(c, l, scope, false) != 0) {
+	if (init_hdr(c->h, l, scope, false) != 0) {
 		munmap(p, l->size);
 		c->h = NULL;
 		return -1;
@@ -285,116 +264,42 @@ static int open_private(struct cache *c, const struct layout *l, const unsigned 
 	return 0;
 }
 
-/*
- * Make a segment, initialised, and publish it under path: it is built under
- * a temporary name and linked into place, so that no process ever sees one
- * half made. Returns its descriptor, -2 when another process published one
- * first (open that), or -1.
- */
-static int create_shared(struct cache *c, const struct layout *l,
-                         const unsigned char scope[KEY_LEN], const char *path)
-{
-	char tmp[192];
-	void *p;
-	int fd, rc;
+/* What shm_join() needs to make or accept this configuration's segment. */
+struct segment {
+	const struct layout *l;
+	const unsigned char *scope;
+};
 
-	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	if (fchmod(fd, 0600) != 0 || ftruncate(fd, (off_t)l->size) != 0)
-		goto fail;
-	p = mmap(NULL, l->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		goto fail;
-	wire(c, p, l);
-	rc = init_hdr(c, l, scope, true);
-	munmap(p, l->size);
-	c->h = NULL;
-	if (rc != 0)
-		goto fail;
-	if (link(tmp, path) != 0) {
-		rc = errno == EEXIST ? -2 : -1;
-		unlink(tmp);
-		close(fd);
-		return rc;
-	}
-	unlink(tmp);
-	return fd;
-fail:
-	unlink(tmp);
-	close(fd);
-	return -1;
+static int segment_init(void *data, void *arg)
+{
+	const struct segment *sg = arg;
+
+	return init_hdr(data, sg->l, sg->scope, true);
 }
 
-/*
- * Join the shared segment, making it first when there is none: 1 when
- * joined, 0 when it is dead or was just made by another process (try
- * again), -1 when it cannot or must not be used (why is logged).
- */
-static int try_shared(struct cache *c, const struct layout *l, const unsigned char scope[KEY_LEN])
+static bool segment_check(const void *data, void *arg)
 {
-	const char *path = c->path;
-	struct stat st;
-	void *p = MAP_FAILED;
-	int fd;
+	const struct hdr *h = data;
+	const struct segment *sg = arg;
 
-	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		if ((fd = create_shared(c, l, scope, path)) == -2)
-			return 0;
-	}
-	if (fd < 0) {
-		log_warn("cache: cannot open shared memory %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) != 0 || st.st_uid != geteuid() || (st.st_mode & 077) != 0 ||
-	    !S_ISREG(st.st_mode)) {
-		log_warn("cache: %s is not owned by this user with mode 0600: not using it", path);
-		close(fd);
-		return -1;
-	}
-	if ((size_t)st.st_size != l->size) {
-		log_warn("cache: %s has another size: not using it", path);
-		close(fd);
-		return -1;
-	}
-	if (flock(fd, LOCK_SH) != 0)
-		goto fail;
-	p = mmap(NULL, l->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		goto fail;
-	(void)madvise(p, l->size, MADV_DONTDUMP);
-	wire(c, p, l);
-	if (__atomic_load_n(&c->h->dead, __ATOMIC_ACQUIRE)) {
-		/* Its last user left just after we opened it. */
-		munmap(p, l->size);
-		c->h = NULL;
-		close(fd);
-		return 0;
-	}
-	if (__atomic_load_n(&c->h->magic, __ATOMIC_ACQUIRE) != MAGIC || c->h->layout != LAYOUT ||
-	    c->h->size != l->size || memcmp(c->h->scope, scope, KEY_LEN) != 0) {
-		log_warn("cache: %s is not this configuration's cache: not using it", path);
-		goto fail;
-	}
-	c->fd = fd;
-	c->shared = true;
-	return 1;
-fail:
-	if (p != MAP_FAILED)
-		munmap(p, l->size);
-	c->h = NULL;
-	close(fd);
-	return -1;
+	return __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == MAGIC && h->layout == LAYOUT &&
+	       h->size == sg->l->size && memcmp(h->scope, sg->scope, KEY_LEN) == 0;
+}
+
+/* The last process out wipes every answer and token (shm_leave()). */
+static void segment_wipe(void *data, void *arg)
+{
+	(void)data;
+	reset(arg);
 }
 
 struct cache *cache_open(const struct cache_config *cfg)
 {
 	unsigned char scope[KEY_LEN];
+	struct segment sg;
 	struct layout l;
 	struct cache *c;
-	int rc = -1;
+	char why[256];
 
 	if ((c = new_cache(cfg)) == NULL)
 		return NULL;
@@ -406,14 +311,19 @@ struct cache *cache_open(const struct cache_config *cfg)
 		snprintf(c->name, sizeof(c->name), "/kvgate-%u-%02x%02x%02x%02x%02x%02x%02x%02x",
 		         (unsigned)geteuid(), scope[0], scope[1], scope[2], scope[3], scope[4],
 		         scope[5], scope[6], scope[7]);
-		snprintf(c->path, sizeof(c->path), "/dev/shm%s", c->name);
-		for (int tries = 0; tries < 5 && (rc = try_shared(c, &l, scope)) == 0; tries++)
-			;
-		if (rc != 1)
+		sg.l = &l;
+		sg.scope = scope;
+		c->shm =
+		    shm_join(c->name, l.size, segment_init, segment_check, &sg, why, sizeof(why));
+		if (c->shm != NULL)
+			wire(c, shm_data(c->shm), &l);
+		else
 			log_warn(
-			    "cache: using a per-process cache instead of one shared by the host");
+			    "cache: %s: using a per-process cache instead of one shared by the "
+			    "host",
+			    why);
 	}
-	if (rc != 1 && open_private(c, &l, scope) != 0) {
+	if (c->shm == NULL && open_private(c, &l, scope) != 0) {
 		log_warn("cache: no memory for the cache: caching is off");
 		c->h = NULL;
 	}
@@ -422,7 +332,7 @@ struct cache *cache_open(const struct cache_config *cfg)
 
 bool cache_is_shared(const struct cache *c)
 {
-	return c != NULL && c->shared;
+	return c != NULL && c->shm != NULL;
 }
 
 void cache_set_clock(struct cache *c, long (*now_ms)(void))
@@ -453,7 +363,7 @@ static void unlock(struct cache *c)
 static void wake(struct cache *c)
 {
 	__atomic_add_fetch(&c->h->seq, 1, __ATOMIC_RELEASE);
-	if (c->shared)
+	if (c->shm != NULL)
 		syscall(SYS_futex, &c->h->seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
@@ -462,60 +372,27 @@ static void wait_seq(struct cache *c, uint32_t seq, long ms)
 {
 	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
 
-	if (c->shared)
+	if (c->shm != NULL)
 		syscall(SYS_futex, &c->h->seq, FUTEX_WAIT, seq, &ts, NULL, 0);
 	else
 		mono_sleep_ms(ms); /* private: only a test's clock can end a lease */
 }
 
 /*
- * Leave the segment. The last process out wipes it, marks it dead and
- * removes its name. Each leaving process first drops its own shared lock
- * (through a second descriptor of the same file), so that processes leaving
- * together, as when the web server stops, do not each keep the others from
- * being last; then it tries for the exclusive lock for up to 200 ms. Only system
- * calls and memset: safe in a signal handler.
+ * Leave the cache: shm_leave() for a shared segment (the last process out
+ * wipes it through segment_wipe(), marks it dead and removes its name), a
+ * wipe for a private one. Only system calls and memset: safe in a signal
+ * handler.
  */
 void cache_leave(struct cache *c)
 {
-	const struct timespec pause = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
-	struct stat a, b;
-	int fd2;
-
 	if (c == NULL || c->h == NULL || c->left)
 		return;
 	c->left = true;
-	if (!c->shared) {
+	if (c->shm != NULL)
+		shm_leave(c->shm, segment_wipe, c);
+	else
 		reset(c);
-		return;
-	}
-	fd2 = open(c->path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	if (fd2 >= 0 && (fstat(fd2, &a) != 0 || fstat(c->fd, &b) != 0 || a.st_ino != b.st_ino ||
-	                 a.st_dev != b.st_dev)) {
-		close(fd2); /* the name is another segment's now */
-		fd2 = -1;
-	}
-	/* Unlock explicitly: the mapping keeps the file open, and with it
-	 * the lock, after close(). */
-	flock(c->fd, LOCK_UN);
-	close(c->fd);
-	c->fd = -1;
-	if (fd2 < 0)
-		return;
-	for (int i = 0; i < 20; i++) {
-		if (flock(fd2, LOCK_EX | LOCK_NB) == 0) {
-			if (!__atomic_load_n(&c->h->dead, __ATOMIC_ACQUIRE)) {
-				reset(c);
-				__atomic_store_n(&c->h->dead, 1, __ATOMIC_RELEASE);
-				if (stat(c->path, &b) == 0 && b.st_ino == a.st_ino &&
-				    b.st_dev == a.st_dev)
-					unlink(c->path);
-			}
-			break;
-		}
-		nanosleep(&pause, NULL);
-	}
-	close(fd2);
 }
 
 void cache_close(struct cache *c)
@@ -523,7 +400,9 @@ void cache_close(struct cache *c)
 	if (c == NULL)
 		return;
 	cache_leave(c);
-	if (c->h != NULL)
+	if (c->shm != NULL)
+		shm_close(c->shm, segment_wipe, c);
+	else if (c->h != NULL)
 		munmap(c->h, c->size);
 	free(c);
 }
@@ -1140,7 +1019,7 @@ enum cache_token_state cache_token_get(struct cache *c, const char *key, long wa
 	long now;
 
 	*token = NULL;
-	if (c == NULL || c->h == NULL || c->left || !c->shared || lock(c) != 0)
+	if (c == NULL || c->h == NULL || c->left || c->shm == NULL || lock(c) != 0)
 		return CACHE_TOKEN_NONE;
 	token_key(key, k);
 	for (;;) {
@@ -1188,7 +1067,7 @@ static void token_end(struct cache *c, const char *key, const char *token, long 
 	struct token_slot *t;
 	size_t n;
 
-	if (c == NULL || c->h == NULL || c->left || !c->shared || lock(c) != 0)
+	if (c == NULL || c->h == NULL || c->left || c->shm == NULL || lock(c) != 0)
 		return;
 	token_key(key, k);
 	t = token != NULL && !drop ? token_slot_for(c, k) : token_find(c, k);

@@ -177,11 +177,12 @@ struct shm *shm_join(const char *name, size_t size, int (*init)(void *data, void
 }
 
 /*
- * Leave the segment, as lib/cache.c's cache_leave() does: first drop this
- * process's own shared lock (through a second descriptor of the same file),
- * so that processes leaving together, as when the web server stops, do not
- * each keep the others from being last; then try for the exclusive lock a
- * few times. Only system calls and the caller's wipe: safe in a signal
+ * Leave the segment: first drop this process's own shared lock (through a
+ * second descriptor of the same file), so that processes leaving together,
+ * as when the web server stops, do not each keep the others from being
+ * last; then try for the exclusive lock for up to 200 ms (mod_fcgid stops
+ * its processes a little apart: 50 ms left the segment behind now and
+ * then). Only system calls and the caller's wipe: safe in a signal
  * handler. The mapping stays until shm_close().
  */
 void shm_leave(struct shm *s, void (*wipe)(void *data, void *arg), void *arg)
@@ -206,7 +207,7 @@ void shm_leave(struct shm *s, void (*wipe)(void *data, void *arg), void *arg)
 	s->fd = -1;
 	if (fd2 < 0)
 		return;
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 20; i++) {
 		if (flock(fd2, LOCK_EX | LOCK_NB) == 0) {
 			if (!__atomic_load_n(&s->h->dead, __ATOMIC_ACQUIRE)) {
 				if (wipe != NULL)

@@ -1,8 +1,7 @@
 /*
  * shm: a segment of POSIX shared memory that the processes of one host
- * share, made and retired safely. It is the pattern lib/cache.c uses, for
- * any other state the host's processes must agree on (the rate limiter's
- * counters):
+ * share, made and retired safely: the cache's answers and tokens
+ * (lib/cache.c) and the rate limiter's counters (lib/ratelimit.c):
  *
  *   - the segment lives in /dev/shm (RAM only), under a name that holds
  *     the user id, and is refused unless this user owns it with mode 0600;

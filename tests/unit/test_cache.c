@@ -11,8 +11,10 @@
  * died taken over, a process dying holding the mutex, a segment someone
  * else could read refused, and the last process out removing the segment.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "../../lib/cache.c"
