@@ -70,14 +70,8 @@ function readsOf(requests, name) {
 	return requests.filter((r) => r.kind === 'vault' && r.path.toLowerCase() === `/secrets/${name.toLowerCase()}`).length;
 }
 
-async function withFault(spec, fn) {
-	await vault.clearFaults();
-	await vault.fault(spec);
-	try {
-		return await fn();
-	} finally {
-		await vault.clearFaults();
-	}
+function withFault(spec, fn) {
+	return vault.withFault(spec, fn);
 }
 
 test('concurrent misses in several processes make one vault read; the others wait for it', async () => {

@@ -81,13 +81,8 @@ const cases = [
 	['504 the vault hanging', () => withFault({ target: 'vault', mode: 'hang' }, () => faulty.get('/api/secrets/public-greeting', { headers: H })), 504],
 ];
 
-async function withFault(spec, fn) {
-	await vault.fault(spec);
-	try {
-		return await fn();
-	} finally {
-		await vault.clearFaults();
-	}
+function withFault(spec, fn) {
+	return vault.withFault(spec, fn);
 }
 
 for (const [what, send, status] of cases) {

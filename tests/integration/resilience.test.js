@@ -67,15 +67,8 @@ function retryAfter(res) {
 
 // Run fn with the faults in spec queued; counts upstream calls. The faults
 // are cleared afterwards whatever happens.
-async function withFault(spec, fn) {
-	await vault.clearFaults();
-	if (spec) await vault.fault(spec);
-	try {
-		const d = await S.upstreamDelta(vault, fn);
-		return d;
-	} finally {
-		await vault.clearFaults();
-	}
+function withFault(spec, fn) {
+	return vault.withFault(spec, () => S.upstreamDelta(vault, fn));
 }
 
 /* ---------------- token endpoint (first: no program holds a token yet) ---------------- */

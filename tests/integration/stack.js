@@ -319,6 +319,16 @@ async function startVault(dir, port = 0, args = []) {
 	vault.control = (method, p, body) => vaultControl(vault, method, p, body);
 	vault.fault = (spec) => vault.control('POST', '/_devvault/faults', spec);
 	vault.clearFaults = () => vault.control('DELETE', '/_devvault/faults');
+	// fn() with the fault spec (null: none) in force, and no other; cleared after.
+	vault.withFault = async (spec, fn) => {
+		await vault.clearFaults();
+		if (spec) await vault.fault(spec);
+		try {
+			return await fn();
+		} finally {
+			await vault.clearFaults();
+		}
+	};
 	vault.stats = async () => (await vault.control('GET', '/_devvault/stats')).json;
 	vault.resetStats = () => vault.control('POST', '/_devvault/stats/reset');
 	vault.stop = () => terminate(proc);

@@ -62,14 +62,8 @@ function assertRetryAfter(res) {
 	assert.ok(Number(ra) >= 1 && Number(ra) <= 3600, `Retry-After is 1..3600 s\n${S.show(res)}`);
 }
 
-async function withFault(spec, fn) {
-	await vault.clearFaults();
-	await vault.fault(spec);
-	try {
-		return await fn();
-	} finally {
-		await vault.clearFaults();
-	}
+function withFault(spec, fn) {
+	return vault.withFault(spec, fn);
 }
 
 /* ---------------- token endpoint (first: no token cached yet) ---------------- */
