@@ -86,12 +86,62 @@ static int install_signals(const char *progname)
 	return sigaction(SIGPIPE, &sa, NULL);
 }
 
+/*
+ * The request's parameters, indexed once by name length: a request looks up
+ * some twenty of them, and FCGX_GetParam() compares the name with every
+ * parameter each time. Reset by handle() for each request (the next
+ * request's array may well be at the same address).
+ */
+#define PARAM_INDEX_MAX 96
+static struct {
+	FCGX_ParamArray envp;
+	size_t n;
+	bool all; /* every parameter is in e[] */
+	struct {
+		size_t len;
+		const char *name, *value;
+	} e[PARAM_INDEX_MAX];
+} params;
+
+static void params_index(FCGX_ParamArray envp)
+{
+	const char *eq;
+	size_t i;
+
+	params.envp = envp;
+	params.n = 0;
+	params.all = true;
+	for (i = 0; envp[i] != NULL; i++) {
+		if ((eq = strchr(envp[i], '=')) == NULL)
+			continue;
+		if (params.n == PARAM_INDEX_MAX) {
+			params.all = false;
+			break;
+		}
+		params.e[params.n].len = (size_t)(eq - envp[i]);
+		params.e[params.n].name = envp[i];
+		params.e[params.n].value = eq + 1;
+		params.n++;
+	}
+}
+
 /* A CGI parameter, or NULL when absent. An empty Origin or
  * Access-Control-Request-Method counts as absent, as in the Fetch standard. */
 static const char *param(FCGX_ParamArray envp, const char *name)
 {
-	const char *v = FCGX_GetParam(name, envp);
+	size_t len = strlen(name);
+	const char *v = NULL;
 
+	if (params.envp != envp)
+		params_index(envp);
+	for (size_t i = 0; i < params.n; i++) {
+		if (params.e[i].len == len && memcmp(params.e[i].name, name, len) == 0) {
+			v = params.e[i].value;
+			break;
+		}
+	}
+	if (v == NULL && !params.all)
+		v = FCGX_GetParam(name, envp);
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
@@ -101,6 +151,13 @@ static const char *param(FCGX_ParamArray envp, const char *name)
  * default port left out, as browsers serialize origins. Returns 0, or -1
  * when the request's host does not make a valid origin.
  */
+/* The last request's host and the origin it made: a host's requests nearly
+ * all come in on the same name and port, and this runs for every request. */
+static struct {
+	bool valid, tls, ok;
+	char name[CORS_ORIGIN_MAX + 1], port[8], origin[CORS_ORIGIN_MAX + 1];
+} last_host;
+
 static int self_origin(const struct policy *p, FCGX_ParamArray envp, char *out, size_t len)
 {
 	const char *pub = policy_gateway(p)->public_url;
@@ -115,15 +172,32 @@ static int self_origin(const struct policy *p, FCGX_ParamArray envp, char *out, 
 	}
 	if (name == NULL)
 		return -1;
+	if (port == NULL)
+		port = "";
+	if (last_host.valid && last_host.tls == tls && strcmp(last_host.name, name) == 0 &&
+	    strcmp(last_host.port, port) == 0 && strlen(last_host.origin) < len) {
+		strcpy(out, last_host.origin);
+		return last_host.ok ? 0 : -1;
+	}
 	v6 = strchr(name, ':') != NULL && name[0] != '[';
-	if (port != NULL && strcmp(port, tls ? "443" : "80") != 0)
+	if (port[0] != '\0' && strcmp(port, tls ? "443" : "80") != 0)
 		snprintf(out, len, "%s://%s%s%s:%s", tls ? "https" : "http", v6 ? "[" : "", name,
 		         v6 ? "]" : "", port);
 	else
 		snprintf(out, len, "%s://%s%s%s", tls ? "https" : "http", v6 ? "[" : "", name,
 		         v6 ? "]" : "");
 	ascii_lower_n(out, len);
-	return cors_origin_valid(out) ? 0 : -1;
+	last_host.ok = cors_origin_valid(out);
+	last_host.valid = strlen(name) < sizeof(last_host.name) &&
+	                  strlen(port) < sizeof(last_host.port) &&
+	                  strlen(out) < sizeof(last_host.origin);
+	if (last_host.valid) {
+		last_host.tls = tls;
+		strcpy(last_host.name, name);
+		strcpy(last_host.port, port);
+		strcpy(last_host.origin, out);
+	}
+	return last_host.ok ? 0 : -1;
 }
 
 /*
@@ -328,6 +402,7 @@ static enum kv_err cached(struct gateway *g, enum cache_kind kind, const char *n
 {
 	const struct policy_cache *pc = policy_cache(g->policy);
 	char b[KV_NEXTLINK_MAX + 32], what[ROUTE_NAME_MAX + 32];
+	const char *bk = b; /* the key's second part */
 	struct cache_result res;
 	struct json_object *obj = NULL;
 	enum kv_err rc;
@@ -336,10 +411,10 @@ static enum kv_err cached(struct gateway *g, enum cache_kind kind, const char *n
 	*out = NULL;
 	*gen = 0;
 	if (kind == CACHE_SECRET)
-		snprintf(b, sizeof(b), "%s", version ? version : "");
+		bk = version ? version : "";
 	else
 		page_key(maxresults, next, b, sizeof(b));
-	cache_lookup_known(g->cache, kind, name ? name : "", b,
+	cache_lookup_known(g->cache, kind, name ? name : "", bk,
 	                   mono_ms() + policy_vault(g->policy)->deadline_ms, known, &res);
 	switch (res.state) {
 	case CACHE_HIT:
@@ -537,12 +612,14 @@ static bool authenticate(struct gateway *g, FCGX_ParamArray envp, struct gateway
 	}
 	cr = callers_authenticate(g->callers, &creq, &g->caller);
 	g->authenticated = true;
-	if (cr == CALLERS_OK && !g->caller.anonymous)
+	if (policy_limits(g->policy)->requests_per_minute <= 0)
+		limkey[0] = '\0'; /* no limits: no key to make */
+	else if (cr == CALLERS_OK && !g->caller.anonymous)
 		snprintf(limkey, sizeof(limkey), "%s", g->caller.id);
 	else
 		snprintf(limkey, sizeof(limkey), "addr:%s",
 		         req->remote_addr ? req->remote_addr : "");
-	if (!ratelimit_take(g->limits, limkey, &retry)) {
+	if (limkey[0] != '\0' && !ratelimit_take(g->limits, limkey, &retry)) {
 		snprintf(secs, sizeof(secs), "%ld", retry);
 		response_header(r, "Retry-After", secs);
 		snprintf(msg, sizeof(msg),
@@ -651,6 +728,11 @@ static void serve(struct gateway *g, FCGX_ParamArray envp, unsigned kinds, gatew
 		response_error(r, 400, "BadParameter", msg);
 		return;
 	}
+	/* For the audit line. */
+	g->audit.routed = true;
+	g->audit.kind = req.route.kind;
+	memcpy(g->audit.name, req.route.name, sizeof(g->audit.name));
+	memcpy(g->audit.version, req.route.version, sizeof(g->audit.version));
 	if ((kinds & (1u << req.route.kind)) == 0) {
 		log_error(
 		    "request for %s reached the wrong program: check the web server's routing",
@@ -722,7 +804,7 @@ static void audit(struct gateway *g, FCGX_ParamArray envp, const struct response
 {
 	struct audit_record a;
 	const char *method = param(envp, "REQUEST_METHOD"), *route = NULL;
-	char name[ROUTE_NAME_MAX + 1] = "", version[ROUTE_VERSION_LEN + 1] = "";
+	const char *name = "", *version = "";
 	struct route rt;
 	char msg[64];
 
@@ -736,12 +818,19 @@ static void audit(struct gateway *g, FCGX_ParamArray envp, const struct response
 	memset(&a, 0, sizeof(a));
 	if (method != NULL && strcmp(method, "OPTIONS") == 0) {
 		route = "options";
+	} else if (g->audit.routed) {
+		route = g->audit.kind == ROUTE_GET    ? "get"
+		        : g->audit.kind == ROUTE_LIST ? "list"
+		                                      : "versions";
+		name = g->audit.name;
+		version = g->audit.version;
 	} else if (param(envp, "REQUEST_URI") != NULL &&
 	           route_parse(param(envp, "REQUEST_URI"), policy_gateway(g->policy)->base_path,
 	                       &rt, msg, sizeof(msg)) == ROUTE_OK) {
+		/* Refused before its route was parsed (a 401, say). */
 		route = rt.kind == ROUTE_GET ? "get" : rt.kind == ROUTE_LIST ? "list" : "versions";
-		snprintf(name, sizeof(name), "%s", rt.name);
-		snprintf(version, sizeof(version), "%s", rt.version);
+		name = rt.name;
+		version = rt.version;
 	}
 	a.request_id = g->audit.request_id;
 	a.program = g->progname;
@@ -796,6 +885,7 @@ static void handle(struct gateway *g, FCGX_ParamArray envp, FCGX_Stream *out, un
 	long started = mono_ms();
 	const char *method;
 
+	params.envp = NULL;
 	response_init(&r);
 	g->cache_status[0] = '\0';
 	g->can_defer = out != NULL;
@@ -817,6 +907,7 @@ static void handle(struct gateway *g, FCGX_ParamArray envp, FCGX_Stream *out, un
 	audit(g, envp, &r, started);
 	callers_release(&g->caller);
 	response_free(&r);
+	params.envp = NULL;
 }
 
 static void gateway_close(struct gateway *g);

@@ -72,6 +72,9 @@ struct gateway {
 		const char *decision; /* set where the status alone would not say */
 		long upstream_ms;     /* time spent on the vault's answers */
 		long items;           /* list items answered, -1 */
+		bool routed;          /* the request's route, once parsed: */
+		enum route_kind kind;
+		char name[ROUTE_NAME_MAX + 1], version[ROUTE_VERSION_LEN + 1];
 	} audit;
 };
 

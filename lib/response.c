@@ -221,28 +221,67 @@ const char *response_reason(int status)
  * Content-Type; every other answer is JSON (an error envelope at least).
  * Content-Length is the GET body's length for HEAD too (RFC 9110 9.3.2).
  */
+/* n in decimal (n < 10^20). */
+static enum buf_err put_decimal(struct buf *out, size_t n)
+{
+	char t[24];
+	size_t i = sizeof(t);
+
+	do {
+		t[--i] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n != 0);
+	return buf_append(out, t + i, sizeof(t) - i);
+}
+
+/* A header line, "name: value\r\n". */
+static enum buf_err put_header(struct buf *out, const char *name, const char *value)
+{
+	enum buf_err e = buf_puts(out, name);
+
+	if (e == BUF_OK)
+		e = buf_append(out, ": ", 2);
+	if (e == BUF_OK)
+		e = buf_puts(out, value);
+	if (e == BUF_OK)
+		e = buf_append(out, "\r\n", 2);
+	return e;
+}
+
+/* Every answer is formatted here, a cached secret's included: plain
+ * appends, no printf. */
 int response_format(struct response *r, bool head, struct buf *out)
 {
+	static const char json[] = "\r\nContent-Type: application/json; charset=utf-8\r\n"
+	                           "Content-Length: ";
+	static const char fixed[] = "Cache-Control: no-store\r\n"
+	                            "X-Content-Type-Options: nosniff\r\n";
 	enum buf_err e;
 	size_t i;
 
 	response_vary(r, "Origin");
-	e = buf_printf(out, "Status: %d %s\r\n", r->status, response_reason(r->status));
-	if (e == BUF_OK && (r->body.len > 0 || r->status != 204))
-		e = buf_printf(out,
-		               "Content-Type: application/json; charset=utf-8\r\n"
-		               "Content-Length: %zu\r\n",
-		               r->body.len);
+	e = buf_append(out, "Status: ", 8);
 	if (e == BUF_OK)
-		e = buf_printf(out,
-		               "Cache-Control: no-store\r\n"
-		               "X-Content-Type-Options: nosniff\r\n"
-		               "Vary: %s\r\n",
-		               r->vary.data);
+		e = put_decimal(out, r->status > 0 ? (size_t)r->status : 0);
+	if (e == BUF_OK)
+		e = buf_append(out, " ", 1);
+	if (e == BUF_OK)
+		e = buf_puts(out, response_reason(r->status));
+	if (e == BUF_OK && (r->body.len > 0 || r->status != 204)) {
+		e = buf_append(out, json, sizeof(json) - 1);
+		if (e == BUF_OK)
+			e = put_decimal(out, r->body.len);
+	}
+	if (e == BUF_OK)
+		e = buf_append(out, "\r\n", 2);
+	if (e == BUF_OK)
+		e = buf_append(out, fixed, sizeof(fixed) - 1);
+	if (e == BUF_OK)
+		e = put_header(out, "Vary", r->vary.data);
 	for (i = 0; e == BUF_OK && i < r->nheaders; i++)
-		e = buf_printf(out, "%s: %s\r\n", r->headers[i].name, r->headers[i].value);
+		e = put_header(out, r->headers[i].name, r->headers[i].value);
 	if (e == BUF_OK)
-		e = buf_puts(out, "\r\n");
+		e = buf_append(out, "\r\n", 2);
 	if (e == BUF_OK && !head && r->body.len > 0)
 		e = buf_append(out, r->body.data, r->body.len);
 	return e == BUF_OK ? 0 : -1;

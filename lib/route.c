@@ -231,6 +231,16 @@ static enum route_err parse_query(const char *q, struct route *out, char *msg, s
 	return ROUTE_OK;
 }
 
+/* src into dst (size bytes), cut to fit: a name or version, known valid
+ * here, so this is the copy alone. */
+static void copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 enum route_err route_parse(const char *uri, const char *base_path, struct route *out, char *msg,
                            size_t msglen)
 {
@@ -240,7 +250,8 @@ enum route_err route_parse(const char *uri, const char *base_path, struct route 
 	char *p;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(msg, msglen, "%s", "");
+	if (msglen > 0)
+		msg[0] = '\0';
 	ulen = strlen(uri);
 	if (ulen > ROUTE_URI_MAX)
 		return fail(ROUTE_ETOOLONG, msg, msglen, "The request URI is too long.");
@@ -301,7 +312,7 @@ enum route_err route_parse(const char *uri, const char *base_path, struct route 
 			return fail(ROUTE_ENAME, msg, msglen,
 			            "The secret name is not valid: it must be 1-127 characters "
 			            "of 0-9, a-z, A-Z and -.");
-		snprintf(out->name, sizeof(out->name), "%s", seg[1]);
+		copy(out->name, sizeof(out->name), seg[1]);
 		if (nseg == 2) {
 			out->kind = ROUTE_GET;
 		} else if (strcmp(seg[2], "versions") == 0) {
@@ -317,7 +328,7 @@ enum route_err route_parse(const char *uri, const char *base_path, struct route 
 				return fail(ROUTE_EVERSION, msg, msglen,
 				            "The secret version is not valid: it must be 32 "
 				            "hexadecimal characters.");
-			snprintf(out->version, sizeof(out->version), "%s", seg[2]);
+			copy(out->version, sizeof(out->version), seg[2]);
 			out->kind = ROUTE_GET;
 		}
 	}

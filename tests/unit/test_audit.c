@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -133,6 +135,96 @@ static void test_request_id(void)
 	ok(strcmp(a, b) != 0, "a new one each time");
 }
 
+/* Ids are cut from a pool of random bytes refilled every 256: across
+ * several refills each is well formed and none repeats. */
+static void test_request_ids_many(void)
+{
+	enum { N = 1000 };
+	static char ids[N][AUDIT_REQUEST_ID_LEN + 1];
+	bool shape = true, unique = true;
+
+	for (int i = 0; i < N; i++) {
+		audit_request_id(ids[i]);
+		shape = shape && strlen(ids[i]) == 36 && ids[i][14] == '4' &&
+		        strchr("89ab", ids[i][19]) != NULL && ids[i][8] == '-' && ids[i][23] == '-';
+	}
+	for (int i = 0; i < N && unique; i++)
+		for (int j = i + 1; j < N && unique; j++)
+			unique = strcmp(ids[i], ids[j]) != 0;
+	ok(shape, "%d ids in a row, over several refills of the random pool, are UUID v4", N);
+	ok(unique, "and no two are the same");
+}
+
+/* The time field is the clock's, to the millisecond, with the date part
+ * (kept for a second at a time) right across a second's change; pid and
+ * numbers are plain decimals. */
+static void test_time_and_numbers(void)
+{
+	struct audit_record r;
+	char line[AUDIT_LINE_MAX], want[32], pid[24];
+	struct json_object *o;
+	struct timespec ts;
+	struct tm tm;
+	const char *t;
+	time_t last = 0;
+	bool same = true;
+
+	memset(&r, 0, sizeof(r));
+	r.status = 404;
+	r.upstream_ms = 1234567890;
+	r.duration_ms = 0;
+	r.grants = 10;
+	r.items = 25;
+	/* A line each millisecond until the second has changed twice. */
+	for (int i = 0, changes = 0; changes < 2 && same; i++) {
+		/* Read the clock around the line: the field's second must be
+		 * one of those read. */
+		time_t before, after;
+
+		/* CLOCK_REALTIME as the line reads it: time(2) is the coarse
+		 * clock, which lags it by up to a tick. */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		before = ts.tv_sec;
+		audit_format(&r, line, sizeof(line));
+		clock_gettime(CLOCK_REALTIME, &ts);
+		after = ts.tv_sec;
+		o = parse(line);
+		t = o ? field(o, "time") : NULL;
+		same = t != NULL && strlen(t) == 24;
+		for (time_t sec = before; same; sec++) {
+			gmtime_r(&sec, &tm);
+			strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S.", &tm);
+			if (strncmp(t, want, 20) == 0)
+				break;
+			if (sec == after)
+				same = false;
+		}
+		same = same && t[20] >= '0' && t[20] <= '9' && t[21] >= '0' && t[21] <= '9' &&
+		       t[22] >= '0' && t[22] <= '9' && t[23] == 'Z';
+		if (same && i == 0) {
+			snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+			ok(strcmp(field(o, "pid"), pid) == 0 &&
+			       strcmp(field(o, "status"), "404") == 0 &&
+			       strcmp(field(o, "upstream_ms"), "1234567890") == 0 &&
+			       strcmp(field(o, "duration_ms"), "0") == 0 &&
+			       strcmp(field(o, "grants"), "10") == 0 &&
+			       strcmp(field(o, "items"), "25") == 0,
+			   "pid and numbers in decimal (0 included)");
+		}
+		json_object_put(o);
+		if (i > 0 && after != last)
+			changes++;
+		last = after;
+		ts.tv_sec = 0;
+		ts.tv_nsec = 1000 * 1000;
+		nanosleep(&ts, NULL);
+	}
+	if (!same)
+		printf("# time %s, wanted %s\n", t ? t : "(none)", want);
+	ok(same, "the time field is the clock's, second by second, with three digits of "
+	         "milliseconds");
+}
+
 static void test_cache(void)
 {
 	ok(audit_cache(NULL) == NULL && audit_cache("") == NULL, "no Cache-Status: null");
@@ -150,6 +242,8 @@ int main(void)
 	test_fields();
 	test_hostile();
 	test_request_id();
+	test_request_ids_many();
+	test_time_and_numbers();
 	test_cache();
 	return tap_done();
 }
