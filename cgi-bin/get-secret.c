@@ -60,6 +60,25 @@ static struct memo *memo_slot(const char *key)
 	return &memo[h % MEMO_SLOTS];
 }
 
+/* The memo's key: "name/version\nids" into key (size bytes, cut to fit),
+ * name and version lower-cased as Key Vault matches them. */
+static void memo_key(char *key, size_t size, const char *name, const char *version,
+                     const char *ids)
+{
+	const char *part[] = {name, "/", version, "\n", ids};
+	size_t n = 0, k, lower = 0;
+
+	for (size_t i = 0; i < sizeof(part) / sizeof(part[0]); i++) {
+		k = strnlen(part[i], size - 1 - n);
+		memcpy(key + n, part[i], k);
+		n += k;
+		if (i == 2)
+			lower = n;
+	}
+	key[n] = '\0';
+	ascii_lower_n(key, lower);
+}
+
 static void get_secret(struct gateway *g, const struct gateway_request *req, struct response *r)
 {
 	const struct policy_secrets *s = req->secrets;
@@ -78,9 +97,7 @@ static void get_secret(struct gateway *g, const struct gateway_request *req, str
 		gateway_deny(g, r, req->route.name);
 		return;
 	}
-	snprintf(key, sizeof(key), "%s/%s\n%s", req->route.name, req->route.version,
-	         ids ? ids : "");
-	ascii_lower_n(key, strlen(req->route.name) + 1 + strlen(req->route.version));
+	memo_key(key, sizeof(key), req->route.name, req->route.version, ids ? ids : "");
 	m = memo_slot(key);
 	if (gateway_get_secret_known(g, req->route.name, req->route.version,
 	                             strcmp(m->key, key) == 0 ? m->gen : 0, &bundle, &gen,
@@ -117,7 +134,7 @@ static void get_secret(struct gateway *g, const struct gateway_request *req, str
 			m->len = n;
 			m->gen = gen;
 			m->bundle = bundle;
-			snprintf(m->key, sizeof(m->key), "%s", key);
+			memcpy(m->key, key, sizeof(m->key));
 			return; /* the memo keeps the bundle */
 		}
 	}

@@ -396,6 +396,33 @@ static void log_stale(const char *what, long past_s, const struct kv_error *e)
 	quiet = 0;
 }
 
+/* "kvgate; hit; ttl=N[; collapsed]" into out: every cache hit's
+ * Cache-Status, so no printf. */
+static void hit_status(char *out, size_t len, long ttl_s, bool collapsed)
+{
+	static const char head[] = "kvgate; hit; ttl=", tail[] = "; collapsed";
+	char digits[24];
+	size_t n = sizeof(digits), at = sizeof(head) - 1;
+	unsigned long v = ttl_s > 0 ? (unsigned long)ttl_s : 0;
+
+	do {
+		digits[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	if (len < sizeof(head) + sizeof(digits) + sizeof(tail)) {
+		snprintf(out, len, "%s%ld%s", head, ttl_s > 0 ? ttl_s : 0, collapsed ? tail : "");
+		return;
+	}
+	memcpy(out, head, at);
+	memcpy(out + at, digits + n, sizeof(digits) - n);
+	at += sizeof(digits) - n;
+	if (collapsed) {
+		memcpy(out + at, tail, sizeof(tail) - 1);
+		at += sizeof(tail) - 1;
+	}
+	out[at] = '\0';
+}
+
 static enum kv_err cached(struct gateway *g, enum cache_kind kind, const char *name,
                           const char *version, int maxresults, const char *next, uint64_t known,
                           uint64_t *gen, struct json_object **out, struct kv_error *e)
@@ -425,8 +452,8 @@ static enum kv_err cached(struct gateway *g, enum cache_kind kind, const char *n
 			cache_done(&res);
 			return fetch(g, kind, name, version, maxresults, next, out, e);
 		}
-		snprintf(g->cache_status, sizeof(g->cache_status), "kvgate; hit; ttl=%ld%s",
-		         (ttl_ms - res.age_ms) / 1000, res.collapsed ? "; collapsed" : "");
+		hit_status(g->cache_status, sizeof(g->cache_status), (ttl_ms - res.age_ms) / 1000,
+		           res.collapsed);
 		if (res.refresh && g->can_defer && !g->refresh.due) {
 			/* Refreshed once this answer is written (gateway_after). */
 			struct gateway_refresh *f = &g->refresh;
