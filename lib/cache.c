@@ -31,13 +31,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "ascii.h"
 #include "buf.h"
 #include "cache.h"
 #include "log.h"
 #include "mono.h"
+#include "sha256.h"
 #include "shm.h"
 
 #define MAGIC 0x6b766763u /* "kvgc" */
@@ -46,7 +45,7 @@
 #define TOKEN_MAX (12 * 1024)
 #define CHUNK 1024u
 #define NFAIL 32u
-#define KEY_LEN 32
+#define KEY_LEN SHA256_LEN /* keys are SHA-256 digests */
 /* The key's text before hashing: kind, a (a name: 127 bytes), b (a version,
  * or a nextLink of KV_NEXTLINK_MAX bytes). */
 #define KEY_TEXT_MAX (8 + 256 + KV_NEXTLINK_MAX)
@@ -166,30 +165,16 @@ static void wire(struct cache *c, void *base, const struct layout *l)
 	c->chunks = (unsigned char *)base + l->chunks;
 }
 
-/* SHA-256, fetched from OpenSSL's provider once per process: a lookup
- * hashes its key, and EVP_sha256() would fetch the implementation anew on
- * every call. Never freed (it lives as long as the process). */
-static const EVP_MD *sha256(void)
-{
-	static EVP_MD *md;
-
-	if (md == NULL)
-		md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
-	return md != NULL ? md : EVP_sha256();
-}
-
 static void scope_hash(const struct cache_config *cfg, unsigned char out[KEY_LEN])
 {
 	char text[1024];
-	unsigned int n = KEY_LEN;
 	int len;
 
 	len = snprintf(text, sizeof(text), "kvgate cache %u %ld %u\n%s", LAYOUT, cfg->max_entries,
 	               CHUNK, cfg->scope ? cfg->scope : "");
 	if (len < 0 || (size_t)len >= sizeof(text))
 		len = (int)sizeof(text) - 1;
-	if (EVP_Digest(text, (size_t)len, out, &n, sha256(), NULL) != 1)
-		memset(out, 0, KEY_LEN);
+	sha256(text, (size_t)len, out);
 }
 
 /* Initialise a zeroed header for layout l and scope; the mutex is
@@ -412,7 +397,6 @@ void cache_close(struct cache *c)
 static void make_key(enum cache_kind kind, const char *a, const char *b, unsigned char out[KEY_LEN])
 {
 	char text[KEY_TEXT_MAX];
-	unsigned int n = KEY_LEN;
 	size_t la = strnlen(a, 256), lb = strnlen(b, KV_NEXTLINK_MAX);
 
 	text[0] = (char)kind;
@@ -422,8 +406,7 @@ static void make_key(enum cache_kind kind, const char *a, const char *b, unsigne
 	ascii_lower_n(text + 1, la);
 	if (kind == CACHE_SECRET)
 		ascii_lower_n(text + 2 + la, lb);
-	if (EVP_Digest(text, 2 + la + lb, out, &n, sha256(), NULL) != 1)
-		memset(out, 0, KEY_LEN);
+	sha256(text, 2 + la + lb, out);
 }
 
 static uint32_t bucket_of(struct cache *c, const unsigned char key[KEY_LEN])
@@ -962,10 +945,7 @@ void cache_get_stats(struct cache *c, struct cache_stats *st)
 
 static void token_key(const char *key, unsigned char out[KEY_LEN])
 {
-	unsigned int n = KEY_LEN;
-
-	if (EVP_Digest(key, strlen(key), out, &n, sha256(), NULL) != 1)
-		memset(out, 0, KEY_LEN);
+	sha256(key, strlen(key), out);
 }
 
 static struct token_slot *token_find(struct cache *c, const unsigned char key[KEY_LEN])

@@ -11,8 +11,6 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "ascii.h"
 #include "buf.h"
@@ -20,6 +18,7 @@
 #include "http.h"
 #include "log.h"
 #include "mono.h"
+#include "sha256.h"
 
 /* One line of api_keys_file: the key's name and the SHA-256 of the key. */
 struct api_key {
@@ -492,8 +491,7 @@ static enum callers_result verify_jwt(struct callers *c, const char *token, stru
  * (every line is compared, whatever matched). */
 static enum callers_result check_key(struct callers *c, const char *key, struct caller *out)
 {
-	unsigned char h[32];
-	unsigned int hl = 32;
+	unsigned char h[SHA256_LEN];
 	size_t n = strlen(key), found = (size_t)-1;
 
 	if (n > CALLERS_API_KEY_MAX) {
@@ -501,12 +499,9 @@ static enum callers_result check_key(struct callers *c, const char *key, struct 
 		         CALLERS_API_KEY_MAX);
 		return CALLERS_INVALID;
 	}
-	if (EVP_Digest(key, n, h, &hl, EVP_sha256(), NULL) != 1) {
-		snprintf(out->detail, sizeof(out->detail), "cannot hash the API key");
-		return CALLERS_INVALID;
-	}
+	sha256(key, n, h);
 	for (size_t i = 0; i < c->nkeys; i++)
-		if (CRYPTO_memcmp(h, c->keys[i].hash, 32) == 0)
+		if (ct_equal(h, c->keys[i].hash, SHA256_LEN))
 			found = i;
 	buf_wipe(h, sizeof(h));
 	if (found == (size_t)-1) {

@@ -6,15 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 #include "base64.h"
 #include "buf.h"
 #include "pagetoken.h"
+#include "sha256.h"
 
 #define NONCE_LEN 12
 #define TAG_LEN 16
@@ -23,6 +23,8 @@
  * else, and tells nothing about the secret it came from. */
 #define DERIVE_LABEL "kvgate paging token key v1"
 #define AAD_PREFIX "kvgate-page-v1:"
+
+_Static_assert(PAGETOKEN_KEY_LEN == SHA256_LEN, "the paging key is one HMAC-SHA256");
 
 /* Read a key file into out (KEYFILE_MAX + 1 bytes). Returns the number of
  * bytes read, KEYFILE_MAX + 1 meaning "over the cap", or -1 with errno set. */
@@ -49,16 +51,32 @@ static ssize_t read_keyfile(const char *path, unsigned char *out)
 	return total;
 }
 
-/* key = HMAC-SHA256(material, label). */
+/* key = HMAC-SHA256(material, label). Our own HMAC rather than libcrypto's,
+ * so that a process loads libcrypto only when it seals or opens a token;
+ * the key is the same either way. Returns 0. */
 static int derive(const unsigned char *material, size_t n, unsigned char *key)
 {
-	unsigned int len = PAGETOKEN_KEY_LEN;
+	sha256_hmac(material, n, DERIVE_LABEL, strlen(DERIVE_LABEL), key);
+	return 0;
+}
 
-	return HMAC(EVP_sha256(), material, (int)n, (const unsigned char *)DERIVE_LABEL,
-	            strlen(DERIVE_LABEL), key, &len) != NULL &&
-	               len == PAGETOKEN_KEY_LEN
-	           ? 0
-	           : -1;
+/* n bytes from the kernel's CSPRNG (getrandom(2), which blocks only until
+ * the pool is first seeded). Returns 0, or -1 with errno set. */
+static int fill_random(unsigned char *p, size_t n)
+{
+	ssize_t got;
+
+	while (n > 0) {
+		got = getrandom(p, n, 0);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += got;
+		n -= (size_t)got;
+	}
+	return 0;
 }
 
 int pagetoken_key_init(const struct policy *p, const char *client_secret, struct pagetoken_key *key,
@@ -98,8 +116,8 @@ int pagetoken_key_init(const struct policy *p, const char *client_secret, struct
 		return rc;
 	}
 	key->ephemeral = true;
-	if (RAND_bytes(key->k, PAGETOKEN_KEY_LEN) != 1) {
-		snprintf(err, errlen, "no random bytes for the paging key");
+	if (fill_random(key->k, PAGETOKEN_KEY_LEN) != 0) {
+		snprintf(err, errlen, "no random bytes for the paging key: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -146,7 +164,7 @@ char *pagetoken_seal(const struct pagetoken_key *key, const char *scope, const c
 	unsigned char raw[NONCE_LEN + PAGETOKEN_PLAIN_MAX + TAG_LEN];
 	size_t n = strlen(plain);
 
-	if (n == 0 || n > PAGETOKEN_PLAIN_MAX || RAND_bytes(raw, NONCE_LEN) != 1)
+	if (n == 0 || n > PAGETOKEN_PLAIN_MAX || fill_random(raw, NONCE_LEN) != 0)
 		return NULL;
 	if (gcm(true, key->k, raw, scope, (const unsigned char *)plain, n, raw + NONCE_LEN,
 	        raw + NONCE_LEN + n) != 0)

@@ -14,11 +14,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "log.h"
 #include "mono.h"
 #include "ratelimit.h"
+#include "sha256.h"
 #include "shm.h"
 
 #define RL_MAGIC 0x6b76726cu /* "kvrl" */
@@ -93,12 +92,10 @@ static void table_wipe(void *data, void *arg)
 	memset(t->slot, 0, sizeof(t->slot));
 }
 
-static void digest(const char *text, size_t len, unsigned char out[32])
+/* The SHA-256 of a key's text: the first RL_KEY bytes name its counter. */
+static void digest(const char *text, size_t len, unsigned char out[SHA256_LEN])
 {
-	unsigned int n = 32;
-
-	if (EVP_Digest(text, len, out, &n, EVP_sha256(), NULL) != 1)
-		memset(out, 0, 32);
+	sha256(text, len, out);
 }
 
 struct ratelimit *ratelimit_open(long limit, const char *scope, bool shared)
