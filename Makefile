@@ -20,6 +20,10 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lfcgi -lcurl -ljson-c -lcrypto)
 INI_CFLAGS := $(shell pkg-config --cflags iniparser 2>/dev/null || echo -I/usr/include/iniparser)
 INI_LIBS   := $(shell pkg-config --libs iniparser 2>/dev/null || echo -liniparser)
+# The programs load libcurl and libcrypto themselves, on first use, through
+# the shims in lib/lazy/ (issue 6: a preflight process, or one answering
+# from the cache, never maps them); dlopen() is in glibc's libc since 2.34.
+PROG_PKG_LIBS := $(shell pkg-config --libs fcgi json-c 2>/dev/null || echo -lfcgi -ljson-c)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-unused-parameter
@@ -30,6 +34,7 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) $(HARDEN) -MMD -MP \
               -Ilib $(PKG_CFLAGS) $(INI_CFLAGS)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
 LIBS     := $(PKG_LIBS) $(INI_LIBS)
+PROG_LIBS := $(PROG_PKG_LIBS) $(INI_LIBS)
 
 # `make test SANITIZE=address,undefined`: everything built with the
 # sanitizers, any finding fatal (UBSan included), reports written where
@@ -42,6 +47,9 @@ endif
 
 LIB_SRC  := $(sort $(wildcard lib/*.c))
 LIB_OBJ  := $(LIB_SRC:lib/%.c=build/lib/%.o)
+# Not in build/libkvgate.a: unit tests and fuzzers link the real libraries.
+LAZY_SRC := $(sort $(wildcard lib/lazy/*.c))
+LAZY_OBJ := $(LAZY_SRC:lib/lazy/%.c=build/lazy/%.o)
 PROGS    := cgi-bin/preflight.fcgi cgi-bin/get-secret.fcgi cgi-bin/list-secrets.fcgi \
             cgi-bin/kvgate-check
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -50,14 +58,14 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 # Everything is rebuilt when the compiler or its flags change (SANITIZE= in
 # particular, since the programs are used in place): build/flags holds those
 # of the last build, and every object depends on it.
-BUILD_FLAGS := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LIBS)
+BUILD_FLAGS := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LIBS) $(PROG_LIBS)
 ifneq ($(file <build/flags),$(BUILD_FLAGS))
 $(shell mkdir -p build)
 $(file >build/flags,$(BUILD_FLAGS))
 endif
 SAN_OPTS := $(if $(SANITIZE),build/sanitize/options.o)
-$(LIB_OBJ) $(patsubst cgi-bin/%,build/cgi-bin/%.o,$(basename $(PROGS))) $(UNIT_BIN:=.o) \
-    $(SAN_OPTS) build/bench/fcgi-floor: build/flags
+$(LIB_OBJ) $(LAZY_OBJ) $(patsubst cgi-bin/%,build/cgi-bin/%.o,$(basename $(PROGS))) \
+    $(UNIT_BIN:=.o) $(SAN_OPTS) build/bench/fcgi-floor: build/flags
 build/flags: ;
 
 # Keep object files between runs (make would delete them as intermediates).
@@ -74,15 +82,20 @@ build/libkvgate.a: $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+build/lazy/%.o: lib/lazy/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
 build/cgi-bin/%.o: cgi-bin/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-cgi-bin/%.fcgi: build/cgi-bin/%.o build/libkvgate.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+# The shims come before the archive, which supplies what they call (log.c).
+cgi-bin/%.fcgi: build/cgi-bin/%.o $(LAZY_OBJ) build/libkvgate.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PROG_LIBS)
 
-cgi-bin/kvgate-check: build/cgi-bin/kvgate-check.o build/libkvgate.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+cgi-bin/kvgate-check: build/cgi-bin/kvgate-check.o $(LAZY_OBJ) build/libkvgate.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PROG_LIBS)
 
 # A sanitized program or unit test links in its sanitizers' run-time options.
 build/sanitize/options.o: tests/sanitize/options.c
@@ -97,6 +110,11 @@ build/tests/%.o: tests/unit/%.c
 
 build/tests/test_%: build/tests/test_%.o build/libkvgate.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# test_lazy is linked as the programs are: the shims (it includes curl.c and
+# crypto.c itself, to reach their statics), no -lcurl, no -lcrypto.
+build/tests/test_lazy: build/tests/test_lazy.o build/lazy/lazy.o build/libkvgate.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PROG_LIBS)
 
 deps:
 	@scripts/deps.sh
@@ -198,5 +216,5 @@ clean:
 include tests/fuzz/fuzz.mk
 include tests/soak/soak.mk
 include tests/valgrind/valgrind.mk
--include $(LIB_OBJ:.o=.d) $(patsubst cgi-bin/%,build/cgi-bin/%.d,$(basename $(PROGS))) $(UNIT_BIN:=.d) \
+-include $(LIB_OBJ:.o=.d) $(LAZY_OBJ:.o=.d) $(patsubst cgi-bin/%,build/cgi-bin/%.d,$(basename $(PROGS))) $(UNIT_BIN:=.d) \
          build/bench/fcgi-floor.d

@@ -42,6 +42,7 @@ struct http {
 	size_t body_max;            /* its body cap */
 	enum http_err fail;         /* set by a callback that aborted the transfer */
 	int allow_imds;             /* http://169.254.169.254 allowed (http_allow_imds) */
+	char *ca_file;              /* from http_options, NULL for none */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -306,31 +307,30 @@ static enum http_err http_setopt_err(CURLcode rc)
 }
 
 /*
- * Make the per-process handle with every option that never changes. TLS
- * peer and host verification are set explicitly on and no option turns them
- * off. Returns HTTP_OK and sets *out (free with http_free()), or an error with
- * *out NULL.
+ * Make h's libcurl handle with every option that never changes, on the
+ * first request rather than in http_new(): a process that never calls the
+ * vault (one answering from the shared cache) then never initialises, nor
+ * in the programs even loads, libcurl (lib/lazy/curl.c). TLS peer and host
+ * verification are set explicitly on and no option turns them off.
  */
-enum http_err http_new(const struct http_options *o, struct http **out)
+static enum http_err http_handle(struct http *h)
 {
-	struct http *h = NULL;
-	enum http_err err = HTTP_OK;
 	CURLcode rc = CURLE_OK;
 	const char *capath;
 
-	*out = NULL;
+	if (h->curl != NULL)
+		return HTTP_OK;
 	if (!http_global_done) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return HTTP_ENOMEM;
+		if ((rc = curl_global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
+			snprintf(h->errbuf, sizeof(h->errbuf), "libcurl: %s",
+			         curl_easy_strerror(rc));
+			return rc == CURLE_OUT_OF_MEMORY ? HTTP_ENOMEM : HTTP_ETRANSPORT;
+		}
 		http_global_done = true;
 	}
-	if ((h = calloc(1, sizeof(*h))) == NULL)
-		return HTTP_ENOMEM;
-	h->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 5000;
-	h->timeout_cur = h->timeout_ms;
 	if ((h->curl = curl_easy_init()) == NULL) {
-		err = HTTP_ENOMEM;
-		goto out;
+		snprintf(h->errbuf, sizeof(h->errbuf), "libcurl: no handle");
+		return HTTP_ENOMEM;
 	}
 
 #define SET(opt, val)                                                                              \
@@ -349,9 +349,9 @@ enum http_err http_new(const struct http_options *o, struct http **out)
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (o->ca_file != NULL && o->ca_file[0] != '\0') {
+	if (h->ca_file != NULL) {
 		capath = http_system_capath(h->curl);
-		SET(CURLOPT_CAINFO, o->ca_file);
+		SET(CURLOPT_CAINFO, h->ca_file);
 		if (capath != NULL)
 			SET(CURLOPT_CAPATH, capath);
 	}
@@ -366,14 +366,36 @@ enum http_err http_new(const struct http_options *o, struct http **out)
 	SET(CURLOPT_HEADERFUNCTION, http_on_header);
 	SET(CURLOPT_HEADERDATA, h);
 #undef SET
-	*out = h;
 	return HTTP_OK;
 
 setopt_failed:
-	err = http_setopt_err(rc);
-out:
-	http_free(h);
-	return err;
+	curl_easy_cleanup(h->curl);
+	h->curl = NULL;
+	snprintf(h->errbuf, sizeof(h->errbuf), "libcurl: %s", curl_easy_strerror(rc));
+	return http_setopt_err(rc);
+}
+
+/*
+ * A handle for o; libcurl's own is made by the first request. Returns
+ * HTTP_OK and sets *out (free with http_free()), or HTTP_ENOMEM with *out
+ * NULL.
+ */
+enum http_err http_new(const struct http_options *o, struct http **out)
+{
+	struct http *h;
+
+	*out = NULL;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return HTTP_ENOMEM;
+	h->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 5000;
+	h->timeout_cur = h->timeout_ms;
+	if (o->ca_file != NULL && o->ca_file[0] != '\0' &&
+	    (h->ca_file = strdup(o->ca_file)) == NULL) {
+		free(h);
+		return HTTP_ENOMEM;
+	}
+	*out = h;
+	return HTTP_OK;
 }
 
 /* Release the handle and its pooled connections. Accepts NULL. */
@@ -383,6 +405,7 @@ void http_free(struct http *h)
 		return;
 	if (h->curl != NULL)
 		curl_easy_cleanup(h->curl);
+	free(h->ca_file);
 	free(h);
 }
 
@@ -542,6 +565,8 @@ enum http_err http_request(struct http *h, const char *method, const char *url,
 		         "URL not allowed (https, or http to loopback)");
 		return HTTP_EURL;
 	}
+	if ((err = http_handle(h)) != HTTP_OK)
+		return err;
 	hdrs = http_make_headers(headers, post, &empty);
 	if (hdrs == NULL && !empty)
 		return HTTP_ENOMEM;
