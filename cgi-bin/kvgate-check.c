@@ -6,8 +6,8 @@
  *
  * Prints every problem (file, section, key), or the effective policy in
  * words followed by warnings about legal but risky choices. Exits 0 when the
- * policy loads (warnings or not), 1 when it does not, 2 on bad usage. It
- * makes no network call.
+ * policy loads (warnings or not) and libcurl can be loaded, 1 when not, 2 on
+ * bad usage. It makes no network call.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -293,6 +293,15 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		callers_free(c);
+		/* The programs load libcurl (and with it libcrypto) on their
+		 * first vault call (lib/lazy/): make sure it can be, now. */
+		if (strncmp(curl_version(), "libcurl/", 8) != 0) {
+			printf("libcurl (libcurl.so.4) cannot be loaded: the programs could not call "
+			       "the vault (install Debian's libcurl4)\n1 problem: the programs would "
+			       "answer every vault call with 502\n");
+			policy_free(p);
+			return 1;
+		}
 		curl_global_init(CURL_GLOBAL_DEFAULT);
 		describe(p);
 		curl_global_cleanup();
