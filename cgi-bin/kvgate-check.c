@@ -296,9 +296,10 @@ int main(int argc, char **argv)
 		/* The programs load libcurl (and with it libcrypto) on their
 		 * first vault call (lib/lazy/): make sure it can be, now. */
 		if (strncmp(curl_version(), "libcurl/", 8) != 0) {
-			printf("libcurl (libcurl.so.4) cannot be loaded: the programs could not call "
-			       "the vault (install Debian's libcurl4)\n1 problem: the programs would "
-			       "answer every vault call with 502\n");
+			printf(
+			    "libcurl (libcurl.so.4) cannot be loaded: the programs could not call "
+			    "the vault (install Debian's libcurl4)\n1 problem: the programs would "
+			    "answer every vault call with 502\n");
 			policy_free(p);
 			return 1;
 		}

@@ -45,30 +45,55 @@ static bool header_reserved(const char *name)
 	return false;
 }
 
+/* A copy of s in r's store, or else on the heap (*heap true); NULL when
+ * out of memory. */
+static char *keep(struct response *r, const char *s, bool *heap)
+{
+	size_t n = strlen(s) + 1;
+	char *p;
+
+	if (n <= sizeof(r->store) - r->stored) {
+		p = r->store + r->stored;
+		memcpy(p, s, n);
+		r->stored += n;
+		*heap = false;
+		return p;
+	}
+	*heap = true;
+	return strdup(s);
+}
+
 int response_header(struct response *r, const char *name, const char *value)
 {
-	char *n, *v;
+	struct response_header *h;
+	bool vheap;
+	char *v;
 	size_t i;
 
 	if (!value_safe(value) || !value_safe(name) || name[0] == '\0' ||
 	    strpbrk(name, ": \t") != NULL || header_reserved(name))
 		return -1;
-	if ((v = strdup(value)) == NULL)
+	for (i = 0; i < r->nheaders; i++)
+		if (strcasecmp(r->headers[i].name, name) == 0)
+			break;
+	if (i == RESPONSE_MAX_HEADERS)
 		return -1;
-	for (i = 0; i < r->nheaders; i++) {
-		if (strcasecmp(r->headers[i].name, name) == 0) {
-			free(r->headers[i].value);
-			r->headers[i].value = v;
-			return 0;
-		}
-	}
-	if (r->nheaders == RESPONSE_MAX_HEADERS || (n = strdup(name)) == NULL) {
-		free(v);
+	if ((v = keep(r, value, &vheap)) == NULL)
 		return -1;
+	h = &r->headers[i];
+	if (i < r->nheaders) {
+		/* Replaced: an old value in the store stays there, unused. */
+		if (h->value_heap)
+			free(h->value);
+	} else if ((h->name = keep(r, name, &h->name_heap)) == NULL) {
+		if (vheap)
+			free(v);
+		return -1;
+	} else {
+		r->nheaders++;
 	}
-	r->headers[r->nheaders].name = n;
-	r->headers[r->nheaders].value = v;
-	r->nheaders++;
+	h->value = v;
+	h->value_heap = vheap;
 	return 0;
 }
 
@@ -290,10 +315,13 @@ int response_format(struct response *r, bool head, struct buf *out)
 void response_free(struct response *r)
 {
 	for (size_t i = 0; i < r->nheaders; i++) {
-		free(r->headers[i].name);
-		free(r->headers[i].value);
+		if (r->headers[i].name_heap)
+			free(r->headers[i].name);
+		if (r->headers[i].value_heap)
+			free(r->headers[i].value);
 	}
 	r->nheaders = 0;
+	r->stored = 0;
 	buf_free(&r->vary);
 	buf_free(&r->body);
 }

@@ -20,15 +20,22 @@
  * 25 KB, JSON-escaped; 1 MiB leaves a wide margin and still bounds memory. */
 #define RESPONSE_BODY_MAX (1024 * 1024)
 
+/* Bytes of header names and values kept in the response itself: every
+ * answer's headers fit, so setting one costs no malloc (past it, strdup). */
+#define RESPONSE_STORE 2048
+
 struct response_header {
 	char *name;
 	char *value;
+	bool name_heap, value_heap; /* strdup'd, else in the response's store */
 };
 
 struct response {
 	int status;
 	struct response_header headers[RESPONSE_MAX_HEADERS];
 	size_t nheaders;
+	char store[RESPONSE_STORE];
+	size_t stored;
 	struct buf vary; /* comma-separated Vary tokens, merged */
 	struct buf body;
 };

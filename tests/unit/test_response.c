@@ -260,6 +260,38 @@ static void test_headers(void)
 	response_init(&r);
 	ok(response_header(&r, "X-Again", "1") == 0, "a freed response can be initialised again");
 	response_free(&r);
+
+	/* Names and values live in the response's own store until it is
+	 * full, then on the heap: all of them read back and format the same,
+	 * replaced values included (valgrind, in make valgrind, sees that
+	 * every heap copy is freed). */
+	{
+		char big[700], name[16], want[16];
+		bool all = true;
+
+		memset(big, 'b', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		response_init(&r);
+		for (int i = 0; i < 8; i++) {
+			snprintf(name, sizeof(name), "X-Big%d", i);
+			all = all && response_header(&r, name, big) == 0;
+		}
+		ok(all && r.headers[0].value_heap == false && r.headers[7].value_heap == true,
+		   "past the store's %d bytes, headers are copied to the heap", RESPONSE_STORE);
+		for (int i = 0; i < 8; i++) {
+			snprintf(name, sizeof(name), "x-big%d", i);
+			snprintf(want, sizeof(want), "v%d", i);
+			all = all && response_header(&r, name, want) == 0 &&
+			      strcmp(response_get_header(&r, name), want) == 0;
+		}
+		ok(all && r.nheaders == 8, "each replaced, in the store or on the heap");
+		s = fmt(&r, false);
+		ok(s != NULL && strstr(s, "X-Big0: v0\r\n") != NULL &&
+		       strstr(s, "X-Big7: v7\r\n") != NULL && count(s, "X-Big") == 8,
+		   "and formatted with their last values");
+		free(s);
+		response_free(&r);
+	}
 }
 
 static void test_vary(void)
