@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <curl/curl.h>
 
@@ -31,7 +32,19 @@
 
 #pragma GCC visibility push(hidden)
 
-static struct lazy_lib curl_lib = {.soname = LAZY_CURL_SONAME};
+/*
+ * Debian's libcurl links librtmp, which links GnuTLS, whose constructor
+ * initialises it (and p11-kit's modules) as it is loaded: some 0.8 MB of
+ * VmRSS for a library kvgate never calls (RTMP is not among the protocols
+ * http.c allows). GnuTLS skips that when GNUTLS_NO_IMPLICIT_INIT is set; an
+ * operator's own setting is kept.
+ */
+static void curl_before(void)
+{
+	(void)setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 0);
+}
+
+static struct lazy_lib curl_lib = {.soname = LAZY_CURL_SONAME, .before = curl_before};
 
 /*
  * The address of libcurl's name as a pointer of type fp (dlsym()'s void *

@@ -15,6 +15,8 @@ bool lazy_open(struct lazy_lib *l)
 		return true;
 	if (l->failed)
 		return false;
+	if (l->before != NULL)
+		l->before();
 	/* RTLD_NOW: a library that cannot resolve everything fails here, in
 	 * one place, instead of in the middle of a request. RTLD_LOCAL: its
 	 * symbols are for us to look up, not for other libraries to bind. */

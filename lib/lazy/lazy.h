@@ -27,10 +27,11 @@
 
 /* One library to load on first use. Define with only soname set. */
 struct lazy_lib {
-	const char *soname; /* what dlopen() is asked for, e.g. "libcurl.so.4" */
-	void *handle;       /* NULL until loaded */
-	bool failed;        /* dlopen() failed: logged once, never retried */
-	char why[256];      /* dlerror() of that failure */
+	const char *soname;   /* what dlopen() is asked for, e.g. "libcurl.so.4" */
+	void (*before)(void); /* called once, just before dlopen(); or NULL */
+	void *handle;         /* NULL until loaded */
+	bool failed;          /* dlopen() failed: logged once, never retried */
+	char why[256];        /* dlerror() of that failure */
 };
 
 /* One function of a lazy_lib, resolved on first use. */
