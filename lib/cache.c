@@ -216,11 +216,6 @@ static void reset(struct cache *c)
 	h->st.resets++;
 }
 
-static long default_now(void)
-{
-	return mono_ms();
-}
-
 static struct cache *new_cache(const struct cache_config *cfg)
 {
 	struct cache *c = calloc(1, sizeof(*c));
@@ -229,7 +224,7 @@ static struct cache *new_cache(const struct cache_config *cfg)
 		return NULL;
 	c->cfg = *cfg;
 	c->cfg.scope = NULL;
-	c->now = default_now;
+	c->now = mono_ms;
 	return c;
 }
 
@@ -322,7 +317,7 @@ bool cache_is_shared(const struct cache *c)
 
 void cache_set_clock(struct cache *c, long (*now_ms)(void))
 {
-	c->now = now_ms ? now_ms : default_now;
+	c->now = now_ms ? now_ms : mono_ms;
 }
 
 /* Take the mutex. A holder that died leaves the structure unknown: it is

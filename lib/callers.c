@@ -42,11 +42,6 @@ struct callers {
 	long (*now)(void);
 };
 
-static long default_now(void)
-{
-	return mono_ms();
-}
-
 const char *callers_mode_name(enum callers_mode m)
 {
 	switch (m) {
@@ -304,7 +299,7 @@ int callers_new(const struct policy *p, struct callers **out, char *err, size_t 
 	c->pc = pc;
 	c->ca_file = policy_vault(p)->ca_file;
 	c->timeout_ms = policy_vault(p)->timeout_ms;
-	c->now = default_now;
+	c->now = mono_ms;
 	if (pc->api_keys_file[0] != '\0') {
 		if (load_keys(c, pc->api_keys_file, err, elen) != 0)
 			goto fail;
@@ -335,7 +330,7 @@ void callers_free(struct callers *c)
 
 void callers_set_clock(struct callers *c, long (*now_ms)(void))
 {
-	c->now = now_ms ? now_ms : default_now;
+	c->now = now_ms ? now_ms : mono_ms;
 }
 
 void callers_key_param(const char *h, char *out, size_t len)
