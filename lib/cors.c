@@ -360,6 +360,26 @@ enum cors_verdict cors_preflight(const struct policy_cors *c, const char *origin
 	return cors_preflight_pna(c, origin, self_origin, acrm, acrh, NULL, r);
 }
 
+/* v (0 or more, as [cors] max_age is) in decimal into out (len bytes): every
+ * allowed preflight's Access-Control-Max-Age, so no printf. */
+static void decimal(long v, char *out, size_t len)
+{
+	char t[24];
+	size_t n = sizeof(t);
+	unsigned long u = v > 0 ? (unsigned long)v : 0;
+
+	do {
+		t[--n] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (sizeof(t) - n >= len) {
+		out[0] = '\0';
+		return;
+	}
+	memcpy(out, t + n, sizeof(t) - n);
+	out[sizeof(t) - n] = '\0';
+}
+
 enum cors_verdict cors_preflight_pna(const struct policy_cors *c, const char *origin,
                                      const char *self_origin, const char *acrm, const char *acrh,
                                      const char *acrpn, struct response *r)
@@ -392,7 +412,7 @@ enum cors_verdict cors_preflight_pna(const struct policy_cors *c, const char *or
 		buf_puts(&methods, "GET, HEAD");
 	else
 		join(&c->allowed_methods, &methods);
-	snprintf(age, sizeof(age), "%ld", c->max_age);
+	decimal(c->max_age, age, sizeof(age));
 	if (allow_origin(c, origin, r) != 0 ||
 	    response_header(r, "Access-Control-Allow-Methods", methods.data ? methods.data : "") ||
 	    (hdrs.len > 0 && response_header(r, "Access-Control-Allow-Headers", hdrs.data)) ||

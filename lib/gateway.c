@@ -680,11 +680,10 @@ static bool authenticate(struct gateway *g, FCGX_ParamArray envp, struct gateway
  * CONTENT_LENGTH unset). */
 static bool has_body(FCGX_ParamArray envp)
 {
-	const char *cl = FCGX_GetParam("CONTENT_LENGTH", envp);
-	const char *te = FCGX_GetParam("HTTP_TRANSFER_ENCODING", envp);
+	const char *cl = param(envp, "CONTENT_LENGTH"); /* NULL when empty */
 
-	return (cl != NULL && cl[0] != '\0' && strspn(cl, "0") != strlen(cl)) ||
-	       (te != NULL && te[0] != '\0');
+	return (cl != NULL && strspn(cl, "0") != strlen(cl)) ||
+	       param(envp, "HTTP_TRANSFER_ENCODING") != NULL;
 }
 
 /* One request: the checks all routes share, then the program's handler. */
