@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ascii.h"
 #include "audit.h"
 
 /* A bounded writer: once full, everything after is dropped and the line
@@ -93,30 +94,15 @@ static void str(struct out *o, const char *k, const char *v)
 	PUT_LIT(o, "\"");
 }
 
-/* v in decimal into b (at least 21 bytes); returns the length. */
-static size_t decimal(unsigned long v, char *b)
-{
-	char t[24];
-	size_t n = 0, i;
-
-	do {
-		t[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	for (i = 0; i < n; i++)
-		b[i] = t[n - 1 - i];
-	return n;
-}
-
 static void num(struct out *o, const char *k, long v)
 {
-	char b[24];
+	char b[ASCII_DECIMAL_MAX];
 
 	key(o, k);
 	if (v < 0)
 		PUT_LIT(o, "null");
 	else
-		put(o, b, decimal((unsigned long)v, b));
+		put(o, b, ascii_decimal((unsigned long)v, b));
 }
 
 /* v as exactly width digits (v < 10^width). */

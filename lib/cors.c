@@ -360,33 +360,13 @@ enum cors_verdict cors_preflight(const struct policy_cors *c, const char *origin
 	return cors_preflight_pna(c, origin, self_origin, acrm, acrh, NULL, r);
 }
 
-/* v (0 or more, as [cors] max_age is) in decimal into out (len bytes): every
- * allowed preflight's Access-Control-Max-Age, so no printf. */
-static void decimal(long v, char *out, size_t len)
-{
-	char t[24];
-	size_t n = sizeof(t);
-	unsigned long u = v > 0 ? (unsigned long)v : 0;
-
-	do {
-		t[--n] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (sizeof(t) - n >= len) {
-		out[0] = '\0';
-		return;
-	}
-	memcpy(out, t + n, sizeof(t) - n);
-	out[sizeof(t) - n] = '\0';
-}
-
 enum cors_verdict cors_preflight_pna(const struct policy_cors *c, const char *origin,
                                      const char *self_origin, const char *acrm, const char *acrh,
                                      const char *acrpn, struct response *r)
 {
 	enum cors_verdict v = CORS_ALLOWED;
 	struct buf hdrs, methods;
-	char age[24];
+	char age[ASCII_DECIMAL_MAX + 1];
 	/* Never with `*` (refused when the policy loads): a private network
 	 * opened to every site on the Internet is what PNA exists to stop. */
 	bool pna = c->allow_private_network && !c->any_origin;
@@ -412,7 +392,8 @@ enum cors_verdict cors_preflight_pna(const struct policy_cors *c, const char *or
 		buf_puts(&methods, "GET, HEAD");
 	else
 		join(&c->allowed_methods, &methods);
-	decimal(c->max_age, age, sizeof(age));
+	/* Every allowed preflight's, so no printf ([cors] max_age is 0 or more). */
+	age[ascii_decimal(c->max_age > 0 ? (unsigned long)c->max_age : 0, age)] = '\0';
 	if (allow_origin(c, origin, r) != 0 ||
 	    response_header(r, "Access-Control-Allow-Methods", methods.data ? methods.data : "") ||
 	    (hdrs.len > 0 && response_header(r, "Access-Control-Allow-Headers", hdrs.data)) ||

@@ -401,21 +401,14 @@ static void log_stale(const char *what, long past_s, const struct kv_error *e)
 static void hit_status(char *out, size_t len, long ttl_s, bool collapsed)
 {
 	static const char head[] = "kvgate; hit; ttl=", tail[] = "; collapsed";
-	char digits[24];
-	size_t n = sizeof(digits), at = sizeof(head) - 1;
-	unsigned long v = ttl_s > 0 ? (unsigned long)ttl_s : 0;
+	size_t at = sizeof(head) - 1;
 
-	do {
-		digits[--n] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	if (len < sizeof(head) + sizeof(digits) + sizeof(tail)) {
+	if (len < sizeof(head) + ASCII_DECIMAL_MAX + sizeof(tail)) {
 		snprintf(out, len, "%s%ld%s", head, ttl_s > 0 ? ttl_s : 0, collapsed ? tail : "");
 		return;
 	}
 	memcpy(out, head, at);
-	memcpy(out + at, digits + n, sizeof(digits) - n);
-	at += sizeof(digits) - n;
+	at += ascii_decimal(ttl_s > 0 ? (unsigned long)ttl_s : 0, out + at);
 	if (collapsed) {
 		memcpy(out + at, tail, sizeof(tail) - 1);
 		at += sizeof(tail) - 1;

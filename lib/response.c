@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ascii.h"
 #include "jsonparse.h"
 #include "log.h"
 #include "response.h"
@@ -246,17 +247,12 @@ const char *response_reason(int status)
  * Content-Type; every other answer is JSON (an error envelope at least).
  * Content-Length is the GET body's length for HEAD too (RFC 9110 9.3.2).
  */
-/* n in decimal (n < 10^20). */
+/* n in decimal. */
 static enum buf_err put_decimal(struct buf *out, size_t n)
 {
-	char t[24];
-	size_t i = sizeof(t);
+	char t[ASCII_DECIMAL_MAX];
 
-	do {
-		t[--i] = (char)('0' + n % 10);
-		n /= 10;
-	} while (n != 0);
-	return buf_append(out, t + i, sizeof(t) - i);
+	return buf_append(out, t, ascii_decimal(n, t));
 }
 
 /* A header line, "name: value\r\n". */
