@@ -145,12 +145,6 @@ static const char *param(FCGX_ParamArray envp, const char *name)
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
-/*
- * The gateway's own origin: [gateway] public_url, or else the scheme, host
- * and port this request came in on (HTTPS, SERVER_NAME, SERVER_PORT), with a
- * default port left out, as browsers serialize origins. Returns 0, or -1
- * when the request's host does not make a valid origin.
- */
 /* The last request's host and the origin it made: a host's requests nearly
  * all come in on the same name and port, and this runs for every request. */
 static struct {
@@ -158,6 +152,12 @@ static struct {
 	char name[CORS_ORIGIN_MAX + 1], port[8], origin[CORS_ORIGIN_MAX + 1];
 } last_host;
 
+/*
+ * The gateway's own origin: [gateway] public_url, or else the scheme, host
+ * and port this request came in on (HTTPS, SERVER_NAME, SERVER_PORT), with a
+ * default port left out, as browsers serialize origins. Returns 0, or -1
+ * when the request's host does not make a valid origin.
+ */
 static int self_origin(const struct policy *p, FCGX_ParamArray envp, char *out, size_t len)
 {
 	const char *pub = policy_gateway(p)->public_url;

@@ -241,12 +241,6 @@ const char *response_reason(int status)
 	return "Unknown";
 }
 
-/*
- * The CGI response: a Status line, the handler's headers, the headers every
- * answer carries, then the body unless this is HEAD. An empty 204 carries no
- * Content-Type; every other answer is JSON (an error envelope at least).
- * Content-Length is the GET body's length for HEAD too (RFC 9110 9.3.2).
- */
 /* n in decimal. */
 static enum buf_err put_decimal(struct buf *out, size_t n)
 {
@@ -269,8 +263,14 @@ static enum buf_err put_header(struct buf *out, const char *name, const char *va
 	return e;
 }
 
-/* Every answer is formatted here, a cached secret's included: plain
- * appends, no printf. */
+/*
+ * The CGI response: a Status line, the handler's headers, the headers every
+ * answer carries, then the body unless this is HEAD. An empty 204 carries no
+ * Content-Type; every other answer is JSON (an error envelope at least).
+ * Content-Length is the GET body's length for HEAD too (RFC 9110 9.3.2).
+ * Every answer is formatted here, a cached secret's included: plain
+ * appends, no printf.
+ */
 int response_format(struct response *r, bool head, struct buf *out)
 {
 	static const char json[] = "\r\nContent-Type: application/json; charset=utf-8\r\n"
