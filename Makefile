@@ -51,7 +51,7 @@ LIB_OBJ  := $(LIB_SRC:lib/%.c=build/lib/%.o)
 LAZY_SRC := $(sort $(wildcard lib/lazy/*.c))
 LAZY_OBJ := $(LAZY_SRC:lib/lazy/%.c=build/lazy/%.o)
 PROGS    := cgi-bin/preflight.fcgi cgi-bin/get-secret.fcgi cgi-bin/list-secrets.fcgi \
-            cgi-bin/kvgate-check
+            cgi-bin/kvgate-check cgi-bin/kvgate-fetch
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 
@@ -96,6 +96,11 @@ cgi-bin/%.fcgi: build/cgi-bin/%.o $(LAZY_OBJ) build/libkvgate.a
 
 cgi-bin/kvgate-check: build/cgi-bin/kvgate-check.o $(LAZY_OBJ) build/libkvgate.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PROG_LIBS)
+
+# kvgate-fetch makes the programs' upstream calls (lib/fetch.h): it is the
+# one process that links libcurl itself.
+cgi-bin/kvgate-fetch: build/cgi-bin/kvgate-fetch.o build/libkvgate.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -pthread
 
 # A sanitized program or unit test links in its sanitizers' run-time options.
 build/sanitize/options.o: tests/sanitize/options.c
@@ -171,7 +176,7 @@ FCGI_PROGS := $(filter %.fcgi,$(PROGS))
 
 install: all
 	install -d -m 0755 $(BINDIR) $(LIBEXECDIR) $(SHAREDIR)/www $(SHAREDIR)/apache $(SHAREDIR)/lighttpd
-	install -m 0755 $(FCGI_PROGS) $(LIBEXECDIR)/
+	install -m 0755 $(FCGI_PROGS) cgi-bin/kvgate-fetch $(LIBEXECDIR)/
 	install -m 0755 cgi-bin/kvgate-check $(BINDIR)/
 	install -m 0644 $(WWW_FILES) $(SHAREDIR)/www/
 	sed -e 's#/usr/local/lib/kvgate#$(PREFIX)/lib/kvgate#' \
@@ -194,7 +199,7 @@ install: all
 	fi
 
 uninstall:
-	rm -f $(addprefix $(LIBEXECDIR)/,$(notdir $(FCGI_PROGS))) $(BINDIR)/kvgate-check
+	rm -f $(addprefix $(LIBEXECDIR)/,$(notdir $(FCGI_PROGS)) kvgate-fetch) $(BINDIR)/kvgate-check
 	rm -f $(addprefix $(SHAREDIR)/www/,$(notdir $(WWW_FILES)))
 	rm -f $(SHAREDIR)/apache/kvgate.conf $(SHAREDIR)/lighttpd/kvgate.conf $(SHAREDIR)/kvgate.ini.sample
 	rm -f $(SHAREDIR)/apache/auth-basic.conf $(SHAREDIR)/lighttpd/auth-basic.conf

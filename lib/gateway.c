@@ -15,10 +15,12 @@
 #include <unistd.h>
 
 #include <fcgiapp.h>
+#include <limits.h>
 
 #include "ascii.h"
 #include "buf.h"
 #include "cors.h"
+#include "fetch.h"
 #include "gateway.h"
 #include "jsonparse.h"
 #include "identity.h"
@@ -1056,6 +1058,28 @@ static void warn_exposed_files(const struct policy *p)
  * vault, or when checking). On failure every problem is logged, nothing is
  * kept, and -1 is returned; g is untouched.
  */
+/*
+ * Route this process's upstream calls through kvgate-fetch (lib/fetch.h),
+ * unless [vault] fetcher is off or the helper is not next to the program:
+ * then the process makes them itself, loading libcurl on the first.
+ */
+static void use_fetcher(const struct policy *p)
+{
+	char exe[PATH_MAX];
+
+	if (!policy_vault(p)->fetcher) {
+		fetch_configure(NULL, NULL);
+		return;
+	}
+	if (fetch_default_exe(exe, sizeof(exe)) != 0 || access(exe, X_OK) != 0) {
+		log_warn("kvgate-fetch is not installed next to this program: upstream calls are "
+		         "made in this process");
+		fetch_configure(NULL, NULL);
+		return;
+	}
+	fetch_configure(exe, policy_path(p));
+}
+
 static int gateway_open(struct gateway *g, const char *path, unsigned flags, bool check)
 {
 	struct strlist errors = {NULL, 0};
@@ -1117,6 +1141,8 @@ static int gateway_open(struct gateway *g, const char *path, unsigned flags, boo
 			log_warn("no [gateway] paging_key_file, client secret or certificate: a "
 			         "nextLink works only in the process that issued it");
 	}
+	if (!check)
+		use_fetcher(p);
 	*g = n;
 	memset(&n, 0, sizeof(n));
 	rc = 0;

@@ -10,6 +10,7 @@
  * http_request() and reset after it, so that no call sees a previous call's
  * body or headers.
  */
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #include <curl/curl.h>
 
+#include "fetch.h"
 #include "http.h"
 
 /* Cap on each response header kvgate keeps (Retry-After, WWW-Authenticate,
@@ -43,13 +45,19 @@ struct http {
 	enum http_err fail;         /* set by a callback that aborted the transfer */
 	int allow_imds;             /* http://169.254.169.254 allowed (http_allow_imds) */
 	char *ca_file;              /* from http_options, NULL for none */
+	int fetch_fd;               /* connection to kvgate-fetch, or -1 */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-/* Whether curl_global_init() has run; kvgate processes are single-threaded,
- * so a plain flag is enough. libcurl's global state lives as long as the
- * process does. */
-static bool http_global_done;
+/* curl_global_init() runs once per process (kvgate-fetch calls from
+ * several threads); libcurl's global state lives as long as the process. */
+static pthread_once_t http_global_once = PTHREAD_ONCE_INIT;
+static CURLcode http_global_rc;
+
+static void http_global_init(void)
+{
+	http_global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 /* Whether the n bytes at host name a loopback host: [::1], localhost, or a
  * dotted-quad IPv4 literal in 127.0.0.0/8. */
@@ -320,13 +328,10 @@ static enum http_err http_handle(struct http *h)
 
 	if (h->curl != NULL)
 		return HTTP_OK;
-	if (!http_global_done) {
-		if ((rc = curl_global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
-			snprintf(h->errbuf, sizeof(h->errbuf), "libcurl: %s",
-			         curl_easy_strerror(rc));
-			return rc == CURLE_OUT_OF_MEMORY ? HTTP_ENOMEM : HTTP_ETRANSPORT;
-		}
-		http_global_done = true;
+	pthread_once(&http_global_once, http_global_init);
+	if ((rc = http_global_rc) != CURLE_OK) {
+		snprintf(h->errbuf, sizeof(h->errbuf), "libcurl: %s", curl_easy_strerror(rc));
+		return rc == CURLE_OUT_OF_MEMORY ? HTTP_ENOMEM : HTTP_ETRANSPORT;
 	}
 	if ((h->curl = curl_easy_init()) == NULL) {
 		snprintf(h->errbuf, sizeof(h->errbuf), "libcurl: no handle");
@@ -389,6 +394,7 @@ enum http_err http_new(const struct http_options *o, struct http **out)
 		return HTTP_ENOMEM;
 	h->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 5000;
 	h->timeout_cur = h->timeout_ms;
+	h->fetch_fd = -1;
 	if (o->ca_file != NULL && o->ca_file[0] != '\0' &&
 	    (h->ca_file = strdup(o->ca_file)) == NULL) {
 		free(h);
@@ -405,6 +411,7 @@ void http_free(struct http *h)
 		return;
 	if (h->curl != NULL)
 		curl_easy_cleanup(h->curl);
+	fetch_close(&h->fetch_fd);
 	free(h->ca_file);
 	free(h);
 }
@@ -564,6 +571,24 @@ enum http_err http_request(struct http *h, const char *method, const char *url,
 		snprintf(h->errbuf, sizeof(h->errbuf),
 		         "URL not allowed (https, or http to loopback)");
 		return HTTP_EURL;
+	}
+	if (fetch_enabled()) {
+		const struct fetch_call c = {
+		    .method = method,
+		    .url = url,
+		    .headers = headers,
+		    .body = body,
+		    .ca_file = h->ca_file,
+		    .max_body = max_body,
+		    .timeout_ms = h->timeout_cur,
+		    .allow_imds = h->allow_imds != 0,
+		};
+		int got = fetch_request(&h->fetch_fd, &c, resp, h->errbuf, sizeof(h->errbuf));
+
+		if (got >= 0)
+			return (enum http_err)got;
+		/* kvgate-fetch cannot be reached: this process calls itself. */
+		h->errbuf[0] = '\0';
 	}
 	if ((err = http_handle(h)) != HTTP_OK)
 		return err;

@@ -41,6 +41,7 @@
 #include "identity.h"
 #include "jsonparse.h"
 #include "log.h"
+#include "sha256.h"
 
 /* What Key Vault tokens are requested for: a scope for Entra ID's v2.0
  * endpoint, a resource for the managed identity endpoints. */
@@ -937,7 +938,13 @@ static void identity_share_key(const struct identity *id, char *key, size_t len)
 	                   : id->mi_header  ? id->mi_header
 	                   : id->token_file ? id->token_file
 	                                    : "";
-	char *fp = identity_thumbprint(EVP_sha256(), (const unsigned char *)cred, strlen(cred));
+	unsigned char d[SHA256_LEN];
+	char *fp;
+
+	/* Our own SHA-256 (same digest as EVP's): a process that only
+	 * borrows the host's token never loads libcrypto. */
+	sha256(cred, strlen(cred), d);
+	fp = base64url_encode(d, sizeof(d));
 
 	snprintf(key, len, "%s\n%s\n%s\n%s", id->describe,
 	         id->token_url ? id->token_url : (id->mi_url ? id->mi_url : ""),

@@ -194,6 +194,8 @@ static const struct key keys[] = {
 	 .def = "10000", .optional = true, .off = OFF(vault.deadline_ms)},
 	{.section = "vault", .name = "verify_challenge_resource", .type = KEY_BOOL, .def = "true",
 	 .optional = true, .off = OFF(vault.verify_challenge_resource)},
+	{.section = "vault", .name = "fetcher", .type = KEY_BOOL, .def = "true", .optional = true,
+	 .off = OFF(vault.fetcher)},
 
 	{.section = "identity", .name = "method", .type = KEY_ENUM, .def = "auto",
 	 .off = OFF(identity.method), .names = identity_methods},

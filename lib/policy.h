@@ -39,6 +39,7 @@ struct policy_vault {
 	long max_retries;
 	long deadline_ms;               /* bounds a whole request: token, retries, paging */
 	bool verify_challenge_resource; /* a 401 challenge's resource must match the vault */
+	bool fetcher;                   /* upstream calls through kvgate-fetch (lib/fetch.h) */
 };
 
 struct policy_identity {

@@ -1,5 +1,7 @@
 /*
- * test_http: the per-process libcurl handle against a canned local server.
+ * test_http: the per-process libcurl handle against a canned local server,
+ * first in this process, then through kvgate-fetch (lib/fetch.h) exactly as
+ * the programs make their calls.
  *
  * Pins down: which URLs may carry a token (https anywhere, http to loopback
  * only, no user information smuggling another host in), the body cap, the
@@ -7,10 +9,15 @@
  * after a POST sends no body, headers of one call do not leak into the
  * next), and the mapping of timeouts, refused connections and TLS failures.
  */
+#include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 
 #include "../../lib/http.c"
 #include "canned.h"
@@ -407,13 +414,185 @@ out:
 	sh(cmd);
 }
 
+/* kvgate-fetch as built next to this test: build/tests/test_http ->
+ * cgi-bin/kvgate-fetch. */
+static bool fetch_exe(char *out, size_t n)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int i;
+
+	if (len <= 0)
+		return false;
+	self[len] = '\0';
+	for (i = 0; i < 3; i++) {
+		if ((slash = strrchr(self, '/')) == NULL)
+			return false;
+		*slash = '\0';
+	}
+	return (size_t)snprintf(out, n, "%s/cgi-bin/kvgate-fetch", self) < n &&
+	       access(out, X_OK) == 0;
+}
+
+/* The pid at the other end of a connection, or -1. */
+static pid_t peer_pid(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+		return -1;
+	return cred.pid;
+}
+
+/* Connect to the abstract socket name; the socket or -1. */
+static int dial_name(const char *name)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	size_t n = strlen(name);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	memcpy(a.sun_path + 1, name, n);
+	if (connect(fd, (struct sockaddr *)&a,
+	            (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * What is particular to the helper: it is started on the first call, a
+ * killed helper is replaced by the next call (even one in flight), a
+ * malformed frame costs only its own connection, a helper that cannot run
+ * makes the process call itself, and a socket of another user is never
+ * used.
+ */
+static void test_fetcher(const char *exe, const char *scope)
+{
+	struct canned_reply script[] = {
+	    {200, NULL, "one", 0, 0, 0},  {200, NULL, "two", 0, 0, 0},
+	    {200, NULL, "three", 0, 0, 0}, {200, NULL, "four", 0, 0, 0},
+	    {200, NULL, "five", 0, 0, 0},  {200, NULL, "six", 0, 0, 0},
+	};
+	struct http_options o = {NULL, 5000};
+	struct http_response r = {0};
+	char url[128], name[FETCH_NAME_MAX], other[128];
+	struct canned_server s;
+	struct http *h = NULL;
+	pid_t first, second, squat;
+	enum http_err e;
+	int fd, st;
+	uint32_t bad[2] = {0xdeadbeef, 4};
+
+	if (canned_start(&s, script, sizeof(script) / sizeof(script[0]), NULL, 0) != 0) {
+		ok(0, "canned server started");
+		return;
+	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/x", s.port);
+	fetch_name(exe, scope, name);
+	ok(http_new(&o, &h) == HTTP_OK, "http_new");
+	e = http_request(h, "GET", url, NULL, NULL, 100, &r);
+	ok(e == HTTP_OK && strcmp(r.body.data, "one") == 0, "a call through the helper");
+	first = peer_pid(h->fetch_fd);
+	ok(first > 0 && first != getpid(), "made by another process (pid %d)", (int)first);
+	ok(h->curl == NULL, "this process made no libcurl handle");
+
+	/* A malformed frame on another connection: that one is closed, the
+	 * helper and the others go on. */
+	fd = dial_name(name);
+	ok(fd >= 0 && send(fd, bad, sizeof(bad), MSG_NOSIGNAL) == (ssize_t)sizeof(bad),
+	   "sent a frame with a wrong magic");
+	ok(fd >= 0 && recv(fd, bad, sizeof(bad), 0) == 0, "that connection is closed");
+	if (fd >= 0)
+		close(fd);
+	e = http_request(h, "GET", url, NULL, NULL, 100, &r);
+	ok(e == HTTP_OK && strcmp(r.body.data, "two") == 0 && peer_pid(h->fetch_fd) == first,
+	   "the same helper still serves the others");
+
+	kill(first, SIGKILL);
+	canned_sleep_ms(100);
+	e = http_request(h, "GET", url, NULL, NULL, 100, &r);
+	second = peer_pid(h->fetch_fd);
+	ok(e == HTTP_OK && strcmp(r.body.data, "three") == 0, "after the helper was killed: %s",
+	   http_strerror(e));
+	ok(second > 0 && second != first, "a new helper serves (pid %d, was %d)", (int)second,
+	   (int)first);
+	ok(fetch_enabled(), "calls still go through the helper");
+
+	/* A helper that cannot be run: the process calls itself, once told. */
+	http_free(h);
+	h = NULL;
+	fetch_configure("/nonexistent/kvgate-fetch", scope);
+	ok(http_new(&o, &h) == HTTP_OK, "http_new");
+	e = http_request(h, "GET", url, NULL, NULL, 100, &r);
+	ok(e == HTTP_OK && strcmp(r.body.data, "four") == 0 && h->curl != NULL,
+	   "no helper to run: the call is made in this process");
+	ok(!fetch_enabled(), "and the following ones too");
+	http_free(h);
+	h = NULL;
+
+	/* Another user's socket under the name: never used. Needs root to
+	 * be another user. */
+	snprintf(other, sizeof(other), "%s squatted", scope);
+	fetch_configure(exe, other);
+	fetch_name(exe, other, name);
+	if (geteuid() != 0) {
+		printf("# skip: a socket of another user needs root to make\n");
+	} else if ((squat = fork()) == 0) {
+		struct sockaddr_un a = {.sun_family = AF_UNIX};
+		size_t n = strlen(name);
+		int l = socket(AF_UNIX, SOCK_STREAM, 0);
+
+		memcpy(a.sun_path + 1, name, n);
+		if (setgid(65534) != 0 || setuid(65534) != 0 ||
+		    bind(l, (struct sockaddr *)&a,
+		         (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) != 0 ||
+		    listen(l, 8) != 0)
+			_exit(1);
+		pause();
+		_exit(0);
+	} else {
+		for (int i = 0; i < 100 && (fd = dial_name(name)) < 0; i++)
+			canned_sleep_ms(10);
+		if (fd >= 0)
+			close(fd);
+		ok(http_new(&o, &h) == HTTP_OK, "http_new");
+		e = http_request(h, "GET", url, NULL, NULL, 100, &r);
+		ok(e == HTTP_OK && strcmp(r.body.data, "five") == 0 && h->curl != NULL,
+		   "a socket of another user is not used: the call is made in this process");
+		ok(!fetch_enabled(), "nor tried again");
+		kill(squat, SIGKILL);
+		waitpid(squat, &st, 0);
+		http_free(h);
+		h = NULL;
+	}
+	http_response_free(&r);
+	canned_stop(&s);
+}
+
 int main(void)
 {
+	char exe[PATH_MAX], scope[64];
+
 	test_url_allowed();
 	test_strerror();
 	test_exchange();
 	test_timeout();
 	test_refused();
 	test_tls();
+
+	/* The same calls through kvgate-fetch, each test stack its own. */
+	if (!ok(fetch_exe(exe, sizeof(exe)), "cgi-bin/kvgate-fetch is built"))
+		return tap_done();
+	snprintf(scope, sizeof(scope), "test_http %d", (int)getpid());
+	fetch_configure(exe, scope);
+	printf("# through kvgate-fetch\n");
+	test_exchange();
+	test_timeout();
+	test_refused();
+	test_tls();
+	ok(fetch_enabled(), "every call above went through the helper");
+	test_fetcher(exe, scope);
 	return tap_done();
 }
