@@ -3,11 +3,14 @@
  * Memory of the running programs (issue 6, "RSS per process <= 4 MB"), per
  * server (KVGATE_TEST_SERVER). libcurl (with the thirty-odd libraries
  * Debian's build pulls in) and libcrypto add some 7 MB to the VmRSS of every
- * process that maps them, so the programs load them with dlopen() only when
- * a request needs them (lib/lazy/). These tests pin that down: a preflight
- * process never maps either, even after answering preflights; a get-secret
- * process maps libcurl once a request has needed the vault, while the
- * preflight processes still map neither; and no program exports a libcurl
+ * process that maps them. So the programs hand their upstream calls to one
+ * kvgate-fetch per policy (lib/fetch.h), and load libcrypto with dlopen()
+ * only when a request needs it (lib/lazy/). These tests pin that down: a
+ * preflight process never maps either; a get-secret process that has had
+ * the vault called for it maps neither, the helper maps libcurl; the helper
+ * is as locked down as the programs and carries none of their environment;
+ * it leaves once the web server has stopped; with [vault] fetcher = false a
+ * program calls (and maps libcurl) itself; and no program exports a libcurl
  * or libcrypto symbol, which a library it loads could otherwise bind to
  * (libssl calling our EVP_ shims instead of its own libcrypto).
  */
@@ -78,21 +81,67 @@ test('a preflight process maps neither libcurl nor libcrypto after answering pre
 	}
 });
 
-test('after a request that needed the vault a get-secret process maps libcurl; preflights still map nothing', async (t) => {
+test('after requests that needed the vault, get-secret maps neither library: kvgate-fetch made the calls', async (t) => {
 	// Unknown to the cache (and not cached negatively): the vault is asked.
-	const res = await gw.get('/api/secrets/public-greeting', { headers: H });
-	assert.equal(res.status, 200, S.show(res));
+	for (const name of ['public-greeting', 'public-app-title'])
+		assert.equal((await gw.get(`/api/secrets/${name}`, { headers: H })).status, 200);
+	const fetchers = S.fetcherOf(gw);
+	assert.equal(fetchers.length, 1, `one kvgate-fetch serves this gateway (${fetchers})`);
+	assert.ok(heavyLibs(fetchers[0]).some((l) => l.startsWith('libcurl')), `kvgate-fetch ${fetchers[0]} maps libcurl`);
+	const f = memory(fetchers[0]);
+	t.diagnostic(`kvgate-fetch ${fetchers[0]}: VmRSS ${f.rss} kB, PSS ${f.pss} kB`);
 	const pids = pidsOf('get-secret');
-	const withCurl = pids.filter((pid) => heavyLibs(pid).some((l) => l.startsWith('libcurl')));
-	assert.ok(withCurl.length >= 1, `a get-secret process maps libcurl (${pids.map((p) => `${p}: ${heavyLibs(p).join(' ') || '-'}`).join('; ')})`);
+	assert.ok(pids.length >= 1, 'a get-secret process runs');
 	for (const pid of pids) {
+		assert.deepEqual(heavyLibs(pid), [], `get-secret ${pid} maps none of libcurl, libcrypto, libssl`);
 		const m = memory(pid);
-		t.diagnostic(`get-secret ${pid} (${withCurl.includes(pid) ? 'has called the vault' : 'has not called the vault'}): VmRSS ${m.rss} kB, PSS ${m.pss} kB`);
+		t.diagnostic(`get-secret ${pid}: VmRSS ${m.rss} kB, PSS ${m.pss} kB`);
 	}
-
 	await preflights(5);
 	for (const pid of pidsOf('preflight'))
 		assert.deepEqual(heavyLibs(pid), [], `preflight ${pid} still maps none of libcurl, libcrypto, libssl`);
+});
+
+test('kvgate-fetch is locked down like the programs, and carries none of their environment', (t) => {
+	const [pid] = S.fetcherOf(gw);
+	assert.ok(pid, 'kvgate-fetch runs');
+	assert.match(fs.readFileSync(`/proc/${pid}/limits`, 'utf8'), /^Max core file size\s+0\s+0\s/m, 'no core dumps');
+	assert.equal(fs.statSync(`/proc/${pid}/mem`).uid, 0, 'not dumpable: /proc/PID/mem belongs to root');
+	let env;
+	try {
+		env = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
+	} catch (e) {
+		t.skip(`its environment cannot be read by uid ${process.getuid()} (${e.code})`);
+		return;
+	}
+	const names = env.map((e) => e.slice(0, e.indexOf('=')));
+	assert.ok(names.includes('GNUTLS_NO_IMPLICIT_INIT'), 'GnuTLS is not set up for nothing');
+	for (const n of names) assert.ok(!/^(KVGATE_CONFIG|AZURE_|IDENTITY_|HTTP_)/.test(n), `${n} is not passed to the helper`);
+	t.diagnostic(`kvgate-fetch environment: ${names.join(' ')}`);
+});
+
+test('with [vault] fetcher = false a program makes its calls, and maps libcurl, itself', async () => {
+	const g = await stack.gateway('infetch', { procs: 1, overrides: { vault: { fetcher: 'false' }, cache: { ttl: '0' } } });
+	try {
+		const res = await g.get('/api/secrets/public-greeting', { headers: H });
+		assert.equal(res.status, 200, S.show(res));
+		const pids = g.programs().filter((p) => p.cmd.includes('get-secret.fcgi')).map((p) => p.pid);
+		assert.ok(pids.some((pid) => heavyLibs(pid).some((l) => l.startsWith('libcurl'))), 'get-secret maps libcurl');
+		assert.deepEqual(S.fetcherOf(g), [], 'no kvgate-fetch for this gateway');
+	} finally {
+		await S.stopGateway(g);
+	}
+});
+
+test('kvgate-fetch leaves once the web server and its programs have stopped', async () => {
+	const g = await stack.gateway('leaves', { procs: 1, overrides: { cache: { ttl: '0' } } });
+	assert.equal((await g.get('/api/secrets/public-greeting', { headers: H })).status, 200);
+	const [pid] = S.fetcherOf(g);
+	assert.ok(pid, 'kvgate-fetch started for this gateway');
+	const stopped = await S.stopGateway(g);
+	assert.deepEqual(stopped.leftover, [], 'no program left');
+	assert.ok(S.alive(pid), 'kvgate-fetch outlives the programs by its idle time');
+	await S.waitFor(() => !S.alive(pid), 5000 + 3000, 'kvgate-fetch to leave');
 });
 
 test('no program exports a libcurl or libcrypto symbol', () => {

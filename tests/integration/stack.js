@@ -581,6 +581,27 @@ function groupId(name) {
 }
 
 /*
+ * The kvgate-fetch serving gw (lib/fetch.h): its abstract socket, on its
+ * command line, is "kvgate-fetch-UID-" and the first 16 hex digits of
+ * SHA-256(helper path, NUL, policy path). Returns the pids found ([] or one).
+ */
+function fetcherOf(gw) {
+	const exe = fs.realpathSync(path.join(ROOT, 'cgi-bin', 'kvgate-fetch'));
+	const hash = require('node:crypto').createHash('sha256').update(`${exe}\0`).update(gw.ini).digest('hex').slice(0, 16);
+	const found = [];
+	for (const d of fs.readdirSync('/proc')) {
+		if (!/^\d+$/.test(d)) continue;
+		try {
+			const argv = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+			if (argv[0] === 'kvgate-fetch' && /^kvgate-fetch-\d+-[0-9a-f]{16}$/.test(argv[1]) && argv[1].endsWith(`-${hash}`) && alive(Number(d))) found.push(Number(d));
+		} catch {
+			/* gone */
+		}
+	}
+	return found;
+}
+
+/*
  * Stop the web server with SIGTERM and report what is left: { code, signal,
  * leftover: [pids of kvgate programs still running] }. lighttpd ends its
  * FastCGI backends on exit; a program left behind would hold the vault
@@ -952,6 +973,7 @@ module.exports = {
 	policy,
 	startGateway,
 	stopGateway,
+	fetcherOf,
 	startStack,
 	stopStack,
 	request,
