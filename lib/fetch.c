@@ -76,21 +76,43 @@ bool fetch_enabled(void)
 	return fetch.on;
 }
 
+/* kvgate-fetch in the directory of path, in out. 0, or -1 when path has
+ * no directory or out is too small. */
+static int beside(const char *path, char *out, size_t n)
+{
+	const char *slash = strrchr(path, '/');
+	int len;
+
+	if (slash == NULL)
+		return -1;
+	len = snprintf(out, n, "%.*s/kvgate-fetch", (int)(slash - path), path);
+	return len > 0 && (size_t)len < n ? 0 : -1;
+}
+
+/*
+ * The helper next to the running program: beside /proc/self/exe, else
+ * beside argv[0] (a program started by a wrapper, valgrind for one, runs
+ * as the wrapper's executable). The first that exists wins; when none
+ * does, out names the first place looked.
+ */
 int fetch_default_exe(char *out, size_t n)
 {
-	char self[PATH_MAX];
+	extern char *program_invocation_name;
+	char self[PATH_MAX], alt[PATH_MAX];
 	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
+	int rc = -1;
 
-	if (len <= 0)
-		return -1;
-	self[len] = '\0';
-	if ((slash = strrchr(self, '/')) == NULL)
-		return -1;
-	*slash = '\0';
-	if ((size_t)snprintf(out, n, "%s/kvgate-fetch", self) >= n)
-		return -1;
-	return 0;
+	if (len > 0) {
+		self[len] = '\0';
+		rc = beside(self, out, n);
+	}
+	if ((rc != 0 || access(out, X_OK) != 0) && program_invocation_name != NULL &&
+	    beside(program_invocation_name, alt, sizeof(alt)) == 0 && access(alt, X_OK) == 0 &&
+	    strlen(alt) < n) {
+		strcpy(out, alt);
+		rc = 0;
+	}
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */

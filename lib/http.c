@@ -9,6 +9,10 @@
  * ones that vary per call (URL, method, body, headers, timeout) are set in
  * http_request() and reset after it, so that no call sees a previous call's
  * body or headers.
+ *
+ * When the process uses kvgate-fetch (fetch_enabled()), http_request()
+ * checks the method and URL here, then sends the call to the helper, where
+ * this same code makes it with the helper's handle for this connection.
  */
 #include <pthread.h>
 #include <stdbool.h>

@@ -1,7 +1,9 @@
 /*
  * http: the one libcurl easy handle a process uses for every upstream call
  * (Key Vault and the identity endpoint), so that connections and TLS
- * sessions are reused across requests.
+ * sessions are reused across requests. In the programs the handle lives in
+ * kvgate-fetch, which makes the call (lib/fetch.h, [vault] fetcher); the
+ * interface, the rules and the answers are the same either way.
  *
  * TLS peer and host verification are always on; ca_file adds a CA bundle.
  * Plain http:// is refused except to loopback hosts (the dev vault and test

@@ -23,6 +23,7 @@ check 'make install into an empty DESTDIR succeeds' 'mk install'
 expected='/etc/kvgate/kvgate.ini
 /usr/local/bin/kvgate-check
 /usr/local/lib/kvgate/get-secret.fcgi
+/usr/local/lib/kvgate/kvgate-fetch
 /usr/local/lib/kvgate/list-secrets.fcgi
 /usr/local/lib/kvgate/preflight.fcgi
 /usr/local/share/kvgate/apache/auth-basic.conf
@@ -41,7 +42,7 @@ $expected
 EOF2
 fi
 check 'nothing of the dev vault is installed' '! files | grep -qi devvault'
-for p in /usr/local/lib/kvgate/preflight.fcgi /usr/local/lib/kvgate/get-secret.fcgi /usr/local/lib/kvgate/list-secrets.fcgi /usr/local/bin/kvgate-check; do
+for p in /usr/local/lib/kvgate/preflight.fcgi /usr/local/lib/kvgate/get-secret.fcgi /usr/local/lib/kvgate/list-secrets.fcgi /usr/local/lib/kvgate/kvgate-fetch /usr/local/bin/kvgate-check; do
 	check "$p is mode 0755" '[ "$(mode $p)" = 755 ]'
 done
 check 'the policy /etc/kvgate/kvgate.ini is mode 0640' '[ "$(mode /etc/kvgate/kvgate.ini)" = 640 ]'

@@ -1778,7 +1778,7 @@ static void test_many(void)
 		snprintf(
 		    l[2], sizeof(l[2]),
 		    "[vault] bogus: unknown key (line %d); [vault] has url, api_version, ca_file, "
-		    "timeout_ms, max_retries, deadline_ms, verify_challenge_resource",
+		    "timeout_ms, max_retries, deadline_ms, verify_challenge_resource, fetcher",
 		    vault2 + 1);
 		snprintf(l[3], sizeof(l[3]),
 		         "[cache] ttl: the value on line %d has no closing double quote",
