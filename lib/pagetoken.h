@@ -5,9 +5,12 @@
  * then follow the vault's own nextLink. The vault's link names the vault's
  * host, and its $skiptoken is base64 JSON whose marker names the next secret
  * in the vault, hidden ones included. So the token handed to callers is the
- * vault's nextLink, whole, sealed with AES-256-GCM: callers can neither
- * read it nor forge or alter one. The associated data binds a token to the
- * list it came from (all secrets, or one secret's versions).
+ * vault's nextLink, whole, sealed with ChaCha20-Poly1305 (aead.h, our own,
+ * so that paging never loads libcrypto): callers can neither read it nor
+ * forge or alter one. The associated data binds a token to the list it came
+ * from (all secrets, or one secret's versions) and to the token format
+ * ("kvgate-page-v2:"; the AES-256-GCM tokens of v1 no longer open, so a
+ * caller holding one gets a 400 and starts the list again).
  *
  * The key is shared by every process serving the API: read from
  * [gateway] paging_key_file, else derived (HMAC-SHA256) from the client

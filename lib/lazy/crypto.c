@@ -3,11 +3,12 @@
  * first use. See lazy.h.
  *
  * What still needs OpenSSL: the client certificate of the identity (PEM,
- * RS256 signing), JWT verification ([callers] jwt) and the AES-GCM of paging
- * tokens. Hashing, HMAC, comparisons and random bytes do not go through
- * here any more (lib/sha256.c, getrandom(2)), so a process loads libcrypto
- * only for one of those three, or because libcurl (linked against OpenSSL)
- * brought it in; dlopen() then returns that same copy.
+ * RS256 signing) and JWT verification ([callers] jwt). Hashing, HMAC,
+ * comparisons, random bytes and the sealing of paging tokens do not go
+ * through here any more (lib/sha256.c, getrandom(2), lib/aead.c), so a
+ * process loads libcrypto only for one of those two, or because libcurl
+ * (linked against OpenSSL) brought it in; dlopen() then returns that same
+ * copy.
  *
  * The list is what the programs leave undefined when linked without
  * -lcrypto (OPENSSL_malloc/OPENSSL_free/OPENSSL_clear_free are macros over
@@ -234,21 +235,5 @@ SHIM(int, i2d_X509, (const X509 *a, unsigned char **out), (a, out), -1)
 
 /* Random bytes for the client assertion's jti (identity). */
 SHIM(int, RAND_bytes, (unsigned char *buf, int num), (buf, num), 0)
-
-/* AES-256-GCM for paging tokens (pagetoken). */
-SHIM(const EVP_CIPHER *, EVP_aes_256_gcm, (void), (), NULL)
-SHIM(EVP_CIPHER_CTX *, EVP_CIPHER_CTX_new, (void), (), NULL)
-SHIM_FREE(EVP_CIPHER_CTX_free, EVP_CIPHER_CTX *)
-SHIM(int, EVP_CIPHER_CTX_ctrl, (EVP_CIPHER_CTX * ctx, int type, int arg, void *ptr),
-     (ctx, type, arg, ptr), 0)
-SHIM(int, EVP_CipherInit_ex,
-     (EVP_CIPHER_CTX * ctx, const EVP_CIPHER *cipher, ENGINE *impl, const unsigned char *key,
-      const unsigned char *iv, int enc),
-     (ctx, cipher, impl, key, iv, enc), 0)
-SHIM(int, EVP_CipherUpdate,
-     (EVP_CIPHER_CTX * ctx, unsigned char *out, int *outl, const unsigned char *in, int inl),
-     (ctx, out, outl, in, inl), 0)
-SHIM(int, EVP_CipherFinal_ex, (EVP_CIPHER_CTX * ctx, unsigned char *outm, int *outl),
-     (ctx, outm, outl), 0)
 
 #pragma GCC visibility pop

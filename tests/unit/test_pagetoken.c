@@ -2,25 +2,31 @@
  * test_pagetoken: sealed paging tokens (lib/pagetoken.c).
  *
  * A nextLink's $skiptoken is the vault's own nextLink sealed with
- * AES-256-GCM, so a caller can neither read it (it names the vault and, in
- * Key Vault's marker, the next secret, hidden ones included) nor forge or
- * alter one, nor replay a token of one list against another. These tests pin
- * down: the round trip; a fresh nonce per seal; that any change to a token
- * (one bit, one character, truncation, extension, garbage) or the wrong
- * scope or key makes it unopenable; the plain text cap; and where the key
- * comes from: [gateway] paging_key_file (the same key in every process, its
- * problems reported by key name), else the client secret (derived, never
- * the secret itself), else random per process.
+ * ChaCha20-Poly1305 (lib/aead.c), so a caller can neither read it (it names
+ * the vault and, in Key Vault's marker, the next secret, hidden ones
+ * included) nor forge or alter one, nor replay a token of one list against
+ * another. These tests pin down: the round trip; the token format (base64url
+ * of nonce, ciphertext and tag, standard ChaCha20-Poly1305 that libcrypto
+ * opens too, with "kvgate-page-v2:" and the scope as associated data); a
+ * fresh nonce per seal; that any change to a token (one bit, one character,
+ * truncation, extension, garbage) or the wrong scope, key or format label
+ * makes it unopenable, AES-256-GCM tokens of format v1 included; the plain
+ * text cap; and where the key comes from: [gateway] paging_key_file (the
+ * same key in every process, its problems reported by key name), else the
+ * client secret (derived, never the secret itself), else random per
+ * process.
  *
- * pagetoken.c is included to reach gcm(), so a token can be sealed around a
- * plain text the API cannot produce (one holding a NUL). No key byte, client
- * secret or token is ever printed.
+ * pagetoken.c is included to reach seal_raw(), so a token can be sealed
+ * around a plain text the API cannot produce (one holding a NUL). No key
+ * byte, client secret or token is ever printed.
  */
 #include "../../lib/pagetoken.c"
 
 #include <limits.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+
+#include <openssl/evp.h>
 
 #include "policy_ini.h"
 #include "tap.h"
@@ -227,8 +233,9 @@ static void test_nonce(void)
 		free(t[i]);
 }
 
-/* Any change to a token is detected: GCM's tag covers nonce, ciphertext and
- * scope, and the decoder takes one encoding only. */
+/* Any change to a token is detected: Poly1305's tag covers nonce (through
+ * the one-time key), ciphertext and scope, and the decoder takes one
+ * encoding only. */
 static void test_tamper(void)
 {
 	struct pagetoken_key k = {0}, k2;
@@ -382,11 +389,10 @@ static void test_forged(void)
 	ok(bad == 0, "tokens of 0-%d raw bytes (up to exactly nonce + tag) are refused",
 	   NONCE_LEN + TAG_LEN);
 
-	/* Only nonce and tag, but a correct tag: GCM of the empty plain
+	/* Only nonce and tag, but a correct tag: the seal of the empty plain
 	 * text. Refused for its length alone. */
 	memset(raw, 1, NONCE_LEN);
-	t = gcm(true, k.k, raw, "secrets", (const unsigned char *)"", 0, raw + NONCE_LEN,
-	        raw + NONCE_LEN) == 0
+	t = seal_raw(k.k, "secrets", (const unsigned char *)"", 0, raw) == 0
 	        ? base64url_encode(raw, NONCE_LEN + TAG_LEN)
 	        : NULL;
 	ok(t != NULL && !opens(&k, "secrets", t),
@@ -400,14 +406,106 @@ static void test_forged(void)
 		size_t n = sizeof(plain) - 1;
 
 		memset(raw, 2, NONCE_LEN);
-		t = gcm(true, k.k, raw, "secrets", (const unsigned char *)plain, n, raw + NONCE_LEN,
-		        raw + NONCE_LEN + n) == 0
+		t = seal_raw(k.k, "secrets", (const unsigned char *)plain, n, raw) == 0
 		        ? base64url_encode(raw, NONCE_LEN + n + TAG_LEN)
 		        : NULL;
 		ok(t != NULL && !opens(&k, "secrets", t),
 		   "a correctly sealed plain text holding a NUL is refused");
 		free(t);
 	}
+}
+
+/* ---- the format ---- */
+
+/* libcrypto's AEAD cipher (ChaCha20-Poly1305 or AES-256-GCM, both with a
+ * 12-byte nonce and a 16-byte tag) over the n bytes at in, with the text
+ * aad as associated data. Sealing writes tag, opening checks it. Returns 0,
+ * or -1 (also when the tag does not verify). */
+static int evp_aead(const EVP_CIPHER *cipher, bool enc, const unsigned char *key,
+                    const unsigned char *nonce, const char *aad, const unsigned char *in, size_t n,
+                    unsigned char *out, unsigned char *tag)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int len, rc = -1;
+
+	if (ctx == NULL)
+		return -1;
+	if (EVP_CipherInit_ex(ctx, cipher, NULL, key, nonce, enc) != 1 ||
+	    EVP_CipherUpdate(ctx, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) != 1 ||
+	    EVP_CipherUpdate(ctx, out, &len, in, (int)n) != 1)
+		goto out;
+	if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, TAG_LEN, tag) != 1)
+		goto out;
+	if (EVP_CipherFinal_ex(ctx, out + len, &len) != 1)
+		goto out;
+	if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG_LEN, tag) != 1)
+		goto out;
+	rc = 0;
+out:
+	EVP_CIPHER_CTX_free(ctx);
+	return rc;
+}
+
+/* A token of LINK made by libcrypto with cipher, key k, the associated
+ * data aad and a fixed nonce. Returns it (caller frees) or NULL. */
+static char *evp_token(const EVP_CIPHER *cipher, const struct pagetoken_key *k, const char *aad)
+{
+	unsigned char raw[NONCE_LEN + sizeof(LINK) + TAG_LEN];
+	size_t n = strlen(LINK);
+
+	memset(raw, 3, NONCE_LEN);
+	if (evp_aead(cipher, true, k->k, raw, aad, (const unsigned char *)LINK, n, raw + NONCE_LEN,
+	             raw + NONCE_LEN + n) != 0)
+		return NULL;
+	return base64url_encode(raw, NONCE_LEN + n + TAG_LEN);
+}
+
+/* Tokens are standard ChaCha20-Poly1305 with "kvgate-page-v2:" and the
+ * scope as associated data, which libcrypto seals and opens the same way;
+ * and tokens of another format (the AES-256-GCM tokens of v1, or this
+ * cipher under the v1 label) are refused, so a link handed out before an
+ * upgrade fails cleanly (400, start the list again) instead of being
+ * misread. */
+static void test_format(void)
+{
+	static const char v2[] = "kvgate-page-v2:versions:my-secret";
+	struct pagetoken_key k = {0};
+	unsigned char *raw = NULL, out[sizeof(LINK)];
+	size_t n = 0, len = strlen(LINK);
+	char *t, *p;
+
+	memset(k.k, 7, sizeof(k.k));
+	t = pagetoken_seal(&k, "versions:my-secret", LINK);
+	raw = t != NULL ? base64url_decode(t, 8192, &n) : NULL;
+	ok(raw != NULL && n == NONCE_LEN + len + TAG_LEN &&
+	       evp_aead(EVP_chacha20_poly1305(), false, k.k, raw, v2, raw + NONCE_LEN, len, out,
+	                raw + NONCE_LEN + len) == 0 &&
+	       memcmp(out, LINK, len) == 0,
+	   "a token is nonce, ChaCha20-Poly1305 ciphertext and tag that libcrypto opens with "
+	   "\"kvgate-page-v2:\" and the scope as associated data");
+	free(raw);
+	free(t);
+
+	t = evp_token(EVP_chacha20_poly1305(), &k, v2);
+	p = t != NULL ? pagetoken_open(&k, "versions:my-secret", t) : NULL;
+	ok(p != NULL && strcmp(p, LINK) == 0, "a token sealed by libcrypto that way opens");
+	free(p);
+	free(t);
+
+	t = evp_token(EVP_chacha20_poly1305(), &k, "kvgate-page-v1:versions:my-secret");
+	ok(t != NULL && !opens(&k, "versions:my-secret", t),
+	   "the same cipher and key under the old label \"kvgate-page-v1:\" does not open");
+	free(t);
+
+	t = evp_token(EVP_aes_256_gcm(), &k, "kvgate-page-v1:versions:my-secret");
+	ok(t != NULL && !opens(&k, "versions:my-secret", t),
+	   "a v1 token (AES-256-GCM, same key, same layout) does not open");
+	free(t);
+
+	t = evp_token(EVP_chacha20_poly1305(), &k, "versions:my-secret");
+	ok(t != NULL && !opens(&k, "versions:my-secret", t),
+	   "a token with the scope alone as associated data (no label) does not open");
+	free(t);
 }
 
 /* ---- the key ---- */
@@ -646,6 +744,7 @@ int main(void)
 	test_tamper();
 	test_scope();
 	test_forged();
+	test_format();
 	test_key_file();
 	test_key_secret();
 	status = tap_done();
