@@ -7,7 +7,8 @@
  * kvgate-fetch per policy (lib/fetch.h), and load libcrypto with dlopen()
  * only when a request needs it (lib/lazy/). These tests pin that down: a
  * preflight process never maps either; a get-secret process that has had
- * the vault called for it maps neither, the helper maps libcurl; the helper
+ * the vault called for it maps neither, the helper maps libcurl; nor does a
+ * list-secrets process that seals and opens paging tokens (lib/aead.c); the helper
  * is as locked down as the programs and carries none of their environment;
  * it leaves once the web server has stopped; with [vault] fetcher = false a
  * program calls (and maps libcurl) itself; and no program exports a libcurl
@@ -100,6 +101,18 @@ test('after requests that needed the vault, get-secret maps neither library: kvg
 	await preflights(5);
 	for (const pid of pidsOf('preflight'))
 		assert.deepEqual(heavyLibs(pid), [], `preflight ${pid} still maps none of libcurl, libcrypto, libssl`);
+});
+
+test('list-secrets that has made and followed paging tokens maps neither library (ChaCha20-Poly1305 is our own)', async () => {
+	const first = await gw.get('/api/secrets?maxresults=2', { headers: H });
+	assert.equal(first.status, 200, S.show(first));
+	assert.ok(first.json.nextLink, 'a nextLink to follow');
+	const next = new URL(first.json.nextLink);
+	const second = await gw.get(next.pathname + next.search, { headers: H });
+	assert.equal(second.status, 200, S.show(second));
+	const pids = pidsOf('list-secrets');
+	assert.ok(pids.length >= 1, 'a list-secrets process runs');
+	for (const pid of pids) assert.deepEqual(heavyLibs(pid), [], `list-secrets ${pid} maps none of libcurl, libcrypto, libssl`);
 });
 
 test('kvgate-fetch is locked down like the programs, and carries none of their environment', (t) => {
