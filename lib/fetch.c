@@ -358,6 +358,7 @@ static int spawn(void)
 {
 	const char *env[32];
 	char *argv[] = {"kvgate-fetch", fetch.name, NULL};
+	sigset_t none;
 	pid_t pid;
 	int st, null;
 
@@ -369,14 +370,18 @@ static int spawn(void)
 			_exit(1);
 		if (pid > 0)
 			_exit(0);
-		if ((null = open("/dev/null", O_RDWR)) >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-		}
+		/* Not the FastCGI listening socket (a FastCGI program's
+		 * standard input): the helper must never accept requests. */
+		if ((null = open("/dev/null", O_RDWR)) < 0)
+			_exit(1);
+		dup2(null, 0);
+		dup2(null, 1);
+		closefrom(3);
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
-		closefrom(3);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		execve(fetch.exe, argv, (char *const *)env);
 		_exit(127);
 	}

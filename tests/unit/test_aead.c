@@ -26,6 +26,7 @@
 
 #include <openssl/evp.h>
 
+#include "hex.h"
 #include "tap.h"
 
 /* RFC 8439 section 2.4.2 and 2.8.2. */
@@ -42,28 +43,6 @@ static const char ietf[] =
 static const char jabberwocky[] = "'Twas brillig, and the slithy toves\nDid gyre and gimble in "
                                   "the wabe:\nAll mimsy were the borogoves,\nAnd the mome raths "
                                   "outgrabe.";
-
-/* Lower-case hex of n bytes into out (2n + 1 bytes). */
-static void hex(const unsigned char *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", p[i]);
-	out[2 * n] = '\0';
-}
-
-/* Bytes from hex (the RFC gives keys, nonces and outputs in hex). */
-static size_t unhex(const char *s, unsigned char *out)
-{
-	size_t n = 0;
-	unsigned v;
-
-	for (; s[0] != '\0' && s[1] != '\0'; s += 2) {
-		if (sscanf(s, "%2x", &v) != 1)
-			break;
-		out[n++] = (unsigned char)v;
-	}
-	return n;
-}
 
 /* Whether the n bytes at p are, in hex, want. */
 static bool bytes_are(const unsigned char *p, size_t n, const char *want)
@@ -589,51 +568,32 @@ static void test_tamper(void)
 	       memcmp(out, plain, sizeof(plain)) == 0 && all_are(out + 70, sizeof(out) - 70, 0xa5),
 	   "the untouched message opens, writing exactly its 70 bytes");
 
-	for (size_t i = 0; i < sizeof(plain) * 8; i++, tried[0]++) {
-		flip(cipher, i);
-		bad[0] += !refused(key, nonce, aad, sizeof(aad), cipher, sizeof(plain), tag);
-		flip(cipher, i);
+	/* The parts of the call, each flipped bit by bit: the ciphertext, the
+	 * tag, the associated data, the nonce and the key. */
+	{
+		struct {
+			unsigned char *p;
+			size_t n;
+			const char *name;
+		} part[] = {{cipher, sizeof(plain), "ciphertext"},
+		            {tag, sizeof(tag), "tag"},
+		            {aad, sizeof(aad), "associated data"},
+		            {nonce, sizeof(nonce), "nonce"},
+		            {key, sizeof(key), "key"}};
+
+		for (size_t k = 0; k < sizeof(part) / sizeof(part[0]); k++) {
+			for (size_t i = 0; i < part[k].n * 8; i++, tried[k]++) {
+				flip(part[k].p, i);
+				bad[k] += !refused(key, nonce, aad, sizeof(aad), cipher, sizeof(plain),
+				                   tag);
+				flip(part[k].p, i);
+			}
+			ok(bad[k] == 0,
+			   "each of the %zu %s bits, flipped, is refused with out untouched (%zu "
+			   "are not)",
+			   tried[k], part[k].name, bad[k]);
+		}
 	}
-	for (size_t i = 0; i < sizeof(tag) * 8; i++, tried[1]++) {
-		flip(tag, i);
-		bad[1] += !refused(key, nonce, aad, sizeof(aad), cipher, sizeof(plain), tag);
-		flip(tag, i);
-	}
-	for (size_t i = 0; i < sizeof(aad) * 8; i++, tried[2]++) {
-		flip(aad, i);
-		bad[2] += !refused(key, nonce, aad, sizeof(aad), cipher, sizeof(plain), tag);
-		flip(aad, i);
-	}
-	for (size_t i = 0; i < sizeof(nonce) * 8; i++, tried[3]++) {
-		flip(nonce, i);
-		bad[3] += !refused(key, nonce, aad, sizeof(aad), cipher, sizeof(plain), tag);
-		flip(nonce, i);
-	}
-	for (size_t i = 0; i < sizeof(key) * 8; i++, tried[4]++) {
-		flip(key, i);
-		bad[4] += !refused(key, nonce, aad, sizeof(aad), cipher, sizeof(plain), tag);
-		flip(key, i);
-	}
-	ok(bad[0] == 0,
-	   "each of the %zu ciphertext bits, flipped, is refused with out untouched "
-	   "(%zu are not)",
-	   tried[0], bad[0]);
-	ok(bad[1] == 0,
-	   "each of the %zu tag bits, flipped, is refused with out untouched (%zu are "
-	   "not)",
-	   tried[1], bad[1]);
-	ok(bad[2] == 0,
-	   "each of the %zu associated data bits, flipped, is refused with out "
-	   "untouched (%zu are not)",
-	   tried[2], bad[2]);
-	ok(bad[3] == 0,
-	   "each of the %zu nonce bits, flipped, is refused with out untouched (%zu "
-	   "are not)",
-	   tried[3], bad[3]);
-	ok(bad[4] == 0,
-	   "each of the %zu key bits, flipped, is refused with out untouched (%zu are "
-	   "not)",
-	   tried[4], bad[4]);
 
 	/* Lengths are authenticated too: a byte less or more of either. */
 	cipher[70] = 0;

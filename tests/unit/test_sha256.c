@@ -19,28 +19,8 @@
 #include <openssl/hmac.h>
 
 #include "sha256.h"
+#include "hex.h"
 #include "tap.h"
-
-/* Lower-case hex of n bytes into out (2n + 1 bytes). */
-static void hex(const unsigned char *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", p[i]);
-}
-
-/* Bytes from hex (the RFC 4231 keys and messages are given in hex). */
-static size_t unhex(const char *s, unsigned char *out)
-{
-	size_t n = 0;
-	unsigned v;
-
-	for (; s[0] != '\0' && s[1] != '\0'; s += 2) {
-		if (sscanf(s, "%2x", &v) != 1)
-			break;
-		out[n++] = (unsigned char)v;
-	}
-	return n;
-}
 
 static int digest_is(const void *p, size_t n, const char *want)
 {
