@@ -529,10 +529,15 @@ again:
 	    fetch_recv_frame(*fd, FETCH_ANSWER_MAGIC, FETCH_ANSWER_MAX, &in, deadline) != 0) {
 		fetch_close(fd);
 		/* The helper went away (killed, or leaving as this program
-		 * connected): once more, with a new one. The call is a GET or
-		 * a token request, either of which may be made twice. */
-		if ((errno == ECONNRESET || errno == EPIPE) && tries++ == 0)
+		 * connected): again, with a new one. The call is a GET or a
+		 * token request, either of which may be made twice. A helper
+		 * that is dying may still take a connection and then reset it,
+		 * hence a few tries, a little apart. */
+		if ((errno == ECONNRESET || errno == EPIPE) && ++tries < FETCH_TRIES &&
+		    mono_ms() < deadline) {
+			mono_sleep_ms(10L * tries);
 			goto again;
+		}
 		rc = errno == ETIMEDOUT ? HTTP_ETIMEOUT : HTTP_ETRANSPORT;
 		snprintf(errbuf, errlen, "kvgate-fetch: %s",
 		         errno == ETIMEDOUT ? "no answer in time" : strerror(errno));

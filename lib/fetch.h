@@ -58,6 +58,8 @@
 /* What a program allows beyond the call's own timeout before it gives the
  * helper up (the helper enforces the timeout itself). */
 #define FETCH_GRACE_MS 2000
+/* Tries of a call whose helper went away under it (lib/fetch.c). */
+#define FETCH_TRIES 3
 /* The abstract socket name: "kvgate-fetch-UID-" and 16 hex digits. */
 #define FETCH_NAME_MAX 64
 

@@ -472,7 +472,8 @@ static void test_fetcher(const char *exe, const char *scope)
 {
 	struct canned_reply script[] = {
 	    {200, NULL, "one", 0, 0, 0},  {200, NULL, "two", 0, 0, 0},
-	    {200, NULL, "three", 0, 0, 0}, {200, NULL, "four", 0, 0, 0},
+	    {200, NULL, "three", 0, 0, 0}, {200, NULL, "slow", 1500, 0, 0},
+	    {200, NULL, "resent", 0, 0, 0}, {200, NULL, "four", 0, 0, 0},
 	    {200, NULL, "five", 0, 0, 0},  {200, NULL, "six", 0, 0, 0},
 	};
 	struct http_options o = {NULL, 5000};
@@ -519,6 +520,21 @@ static void test_fetcher(const char *exe, const char *scope)
 	ok(second > 0 && second != first, "a new helper serves (pid %d, was %d)", (int)second,
 	   (int)first);
 	ok(fetch_enabled(), "calls still go through the helper");
+
+	/* Killed while the call is in flight: sent again, to a new helper. */
+	fflush(stdout);
+	if ((squat = fork()) == 0) {
+		canned_sleep_ms(300);
+		kill(second, SIGKILL);
+		_exit(0);
+	}
+	e = http_request(h, "GET", url, NULL, NULL, 100, &r);
+	waitpid(squat, &st, 0);
+	ok(e == HTTP_OK && strcmp(r.body.data, "resent") == 0,
+	   "the helper killed during a call: the call is sent again and answered (%s: %s)",
+	   http_strerror(e), http_last_error(h));
+	ok(peer_pid(h->fetch_fd) != second && peer_pid(h->fetch_fd) > 0,
+	   "by a third helper");
 
 	/* A helper that cannot be run: the process calls itself, once told. */
 	http_free(h);
