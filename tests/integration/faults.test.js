@@ -528,6 +528,31 @@ test('a process killed while fetching for others (shared cache, one fetch at a t
 	}
 });
 
+test('kvgate-fetch killed (SIGKILL) while it makes a vault call: the program starts another, and the browser still gets its secret', async (t) => {
+	const g = await stack.gateway('helperkill', { procs: 1, overrides: { vault: VAULT, cache: { ttl: '0' } } });
+	try {
+		assert.equal((await g.get(SECRET, { headers: H })).status, 200, 'warm-up');
+		const [killed] = S.fetcherOf(g);
+		assert.ok(killed, 'kvgate-fetch serves this gateway');
+		await vault.clearFaults();
+		await vault.fault({ mode: 'slow', delayMs: 1500, count: 1 });
+		const pending = g.get(SECRET, { headers: H });
+		await S.sleep(500);
+		process.kill(killed, 'SIGKILL');
+		const res = await pending;
+		await vault.clearFaults();
+		t.diagnostic(`answered ${res.status} in ${res.ms} ms (${g.server})`);
+		assert.equal(res.status, 200, `the call was sent again through a new helper\n${S.show(res)}`);
+		S.assertCorsActual(res, S.ALLOWED);
+		const now = S.fetcherOf(g);
+		assert.ok(now.length === 1 && now[0] !== killed, `one new kvgate-fetch (${now}; killed ${killed})`);
+		assert.match(g.output(), /kvgate\[kvgate-fetch \d+\]: info: serving @kvgate-fetch-/, 'the new helper says so in the error log');
+	} finally {
+		await vault.clearFaults();
+		await S.stopGateway(g);
+	}
+});
+
 // What pid sleeps in (/proc/PID/wchan): a process fetching from the vault
 // waits in poll (libcurl), one waiting for another's fetch in a futex, an
 // idle one in its accept.
