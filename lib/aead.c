@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "aead.h"
+#include "blockfeed.h"
 #include "buf.h"
 #include "sha256.h"
 
@@ -215,37 +216,16 @@ static void poly1305_blocks(struct poly1305 *st, const unsigned char *m, size_t 
 	st->h[4] = h4;
 }
 
+/* blockfeed_fn over poly1305_blocks(), for full blocks (the 2^128 bit). */
+static void poly1305_whole(void *ctx, const unsigned char *p, size_t len)
+{
+	poly1305_blocks(ctx, p, len, 1u << 24);
+}
+
 /* Add n bytes (any n, in as many calls as convenient). */
 static void poly1305_update(struct poly1305 *st, const void *data, size_t n)
 {
-	const unsigned char *p = data;
-	size_t take;
-
-	/* (Also keeps a NULL p with n 0 away from memcpy().) */
-	if (n == 0)
-		return;
-	if (st->used > 0) {
-		take = POLY1305_BLOCK - st->used < n ? POLY1305_BLOCK - st->used : n;
-		memcpy(st->block + st->used, p, take);
-		st->used += take;
-		p += take;
-		n -= take;
-		if (st->used < POLY1305_BLOCK)
-			return;
-		poly1305_blocks(st, st->block, POLY1305_BLOCK, 1u << 24);
-		st->used = 0;
-	}
-	/* Whole blocks straight from the caller's bytes. */
-	take = n & ~(size_t)(POLY1305_BLOCK - 1);
-	if (take > 0) {
-		poly1305_blocks(st, p, take, 1u << 24);
-		p += take;
-		n -= take;
-	}
-	if (n > 0) {
-		memcpy(st->block, p, n);
-		st->used = n;
-	}
+	blockfeed(st->block, POLY1305_BLOCK, &st->used, data, n, poly1305_whole, st);
 }
 
 /* Finish: the last, partial block (with its 1 byte), h reduced fully mod

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "blockfeed.h"
 #include "buf.h"
 #include "sha256.h"
 
@@ -104,33 +105,19 @@ void sha256_init(struct sha256_ctx *c)
 	c->used = 0;
 }
 
+/* blockfeed_fn over sha256_block(). */
+static void sha256_blocks(void *ctx, const unsigned char *p, size_t len)
+{
+	struct sha256_ctx *c = ctx;
+
+	for (; len > 0; p += SHA256_BLOCK, len -= SHA256_BLOCK)
+		sha256_block(c->h, p);
+}
+
 void sha256_update(struct sha256_ctx *c, const void *data, size_t n)
 {
-	const unsigned char *p = data;
-	size_t take;
-
-	/* (Also keeps a NULL p with n 0 away from memcpy().) */
-	if (n == 0)
-		return;
 	c->total += n;
-	if (c->used > 0) {
-		take = SHA256_BLOCK - c->used < n ? SHA256_BLOCK - c->used : n;
-		memcpy(c->block + c->used, p, take);
-		c->used += take;
-		p += take;
-		n -= take;
-		if (c->used < SHA256_BLOCK)
-			return;
-		sha256_block(c->h, c->block);
-		c->used = 0;
-	}
-	/* Whole blocks straight from the caller's bytes. */
-	for (; n >= SHA256_BLOCK; p += SHA256_BLOCK, n -= SHA256_BLOCK)
-		sha256_block(c->h, p);
-	if (n > 0) {
-		memcpy(c->block, p, n);
-		c->used = n;
-	}
+	blockfeed(c->block, SHA256_BLOCK, &c->used, data, n, sha256_blocks, c);
 }
 
 void sha256_final(struct sha256_ctx *c, unsigned char out[SHA256_LEN])

@@ -172,31 +172,39 @@ static void test_block(void)
 
 static void test_cipher(void)
 {
+	/* Section 2.4.2: two blocks, the second partial; appendix A.2 test
+	 * vector 3: counter 42, 127 bytes. */
+	static const struct {
+		const char *name, *key, *nonce;
+		uint32_t counter;
+		const char *plain;
+		size_t len;
+		const char *cipher;
+	} v[] = {
+	    {"2.4.2", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+	     "000000000000004a00000000", 1, sunscreen, 114,
+	     "6e2e359a2568f98041ba0728dd0d6981e97e7aec1d4360c20a27afccfd9fae0b"
+	     "f91b65c5524733ab8f593dabcd62b3571639d624e65152ab8f530c359f0861d8"
+	     "07ca0dbf500d6a6156a38e088a22b65e52bc514d16ccf806818ce91ab7793736"
+	     "5af90bbf74a35be6b40b8eedf2785e42874d"},
+	    {"A.2 #3", "1c9240a5eb55d38af333888604f6b5f0473917c1402b80099dca5cbc207075c0",
+	     "000000000000000000000002", 42, jabberwocky, 127,
+	     "62e6347f95ed87a45ffae7426f27a1df5fb69110044c0d73118effa95b01e5cf"
+	     "166d3df2d721caf9b21e5fb14c616871fd84c54f9d65b283196c7fe4f60553eb"
+	     "f39c6402c42234e32a356b3e764312a61a5532055716ead6962568f87d3f3f77"
+	     "04c6a8d1bcd1bf4d50d6154b6da731b187b58dfd728afa36757a797ac188d1"},
+	};
 	unsigned char key[32], nonce[12], out[sizeof(ietf)];
 
-	/* Section 2.4.2: two blocks, the second partial. */
-	unhex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", key);
-	unhex("000000000000004a00000000", nonce);
-	chacha20_xor(key, 1, nonce, (const unsigned char *)sunscreen, strlen(sunscreen), out);
-	ok(strlen(sunscreen) == 114 &&
-	       bytes_are(out, 114,
-	                 "6e2e359a2568f98041ba0728dd0d6981e97e7aec1d4360c20a27afccfd9fae0b"
-	                 "f91b65c5524733ab8f593dabcd62b3571639d624e65152ab8f530c359f0861d8"
-	                 "07ca0dbf500d6a6156a38e088a22b65e52bc514d16ccf806818ce91ab7793736"
-	                 "5af90bbf74a35be6b40b8eedf2785e42874d"),
-	   "RFC 8439 2.4.2: ChaCha20 encryption of 114 bytes from counter 1");
-
-	/* Appendix A.2 test vector 3: counter 42, 127 bytes. */
-	unhex("1c9240a5eb55d38af333888604f6b5f0473917c1402b80099dca5cbc207075c0", key);
-	unhex("000000000000000000000002", nonce);
-	chacha20_xor(key, 42, nonce, (const unsigned char *)jabberwocky, strlen(jabberwocky), out);
-	ok(strlen(jabberwocky) == 127 &&
-	       bytes_are(out, 127,
-	                 "62e6347f95ed87a45ffae7426f27a1df5fb69110044c0d73118effa95b01e5cf"
-	                 "166d3df2d721caf9b21e5fb14c616871fd84c54f9d65b283196c7fe4f60553eb"
-	                 "f39c6402c42234e32a356b3e764312a61a5532055716ead6962568f87d3f3f77"
-	                 "04c6a8d1bcd1bf4d50d6154b6da731b187b58dfd728afa36757a797ac188d1"),
-	   "RFC 8439 A.2 #3: ChaCha20 encryption of 127 bytes from counter 42");
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		unhex(v[i].key, key);
+		unhex(v[i].nonce, nonce);
+		chacha20_xor(key, v[i].counter, nonce, (const unsigned char *)v[i].plain,
+		             strlen(v[i].plain), out);
+		ok(strlen(v[i].plain) == v[i].len && bytes_are(out, v[i].len, v[i].cipher),
+		   "RFC 8439 %s: ChaCha20 encryption of %zu bytes from counter %u", v[i].name,
+		   v[i].len, (unsigned)v[i].counter);
+	}
 
 	/* Decryption is the same operation, in place too. */
 	memcpy(out, sunscreen, strlen(sunscreen));
@@ -584,8 +592,8 @@ static void test_tamper(void)
 		for (size_t k = 0; k < sizeof(part) / sizeof(part[0]); k++) {
 			for (size_t i = 0; i < part[k].n * 8; i++, tried[k]++) {
 				flip(part[k].p, i);
-				bad[k] += !refused(key, nonce, aad, sizeof(aad), cipher, sizeof(plain),
-				                   tag);
+				bad[k] += !refused(key, nonce, aad, sizeof(aad), cipher,
+				                   sizeof(plain), tag);
 				flip(part[k].p, i);
 			}
 			ok(bad[k] == 0,
