@@ -13,9 +13,9 @@
  *   preflight       OPTIONS with Origin + Access-Control-Request-Method
  *   get cached      GET one secret, [cache] ttl = 60 (served from the cache)
  *   get uncached    the same with [cache] ttl = 0 (every call to the vault)
- *   node + SDK      tests/bench/node-sdk-server.js: one Node process with an
- *                   Origin check and the Azure SDK, an uncached getSecret per
- *                   request (what people deploy today)
+ *   express + SDK   tests/bench/node-sdk-server.js: one Node process, Express
+ *                   with the cors middleware and the Azure SDK, an uncached
+ *                   getSecret per request (what people deploy today)
  *   list first N    GET {base}/secrets on a vault of N secrets (N = 100, 10,000)
  *   hot secret      GET one secret from 8 processes of get-secret, [cache]
  *                   ttl = 2, on a vault of its own: vault reads of that
@@ -286,7 +286,7 @@ async function stopGateway(gw) {
 }
 
 /*
- * The "node + SDK" baseline (tests/bench/node-sdk-server.js) against vault:
+ * The "express + SDK" baseline (tests/bench/node-sdk-server.js) against vault:
  * one Node process, trusting the dev vault's CA through NODE_EXTRA_CA_CERTS.
  * Returns a target shaped like a gateway (port, vault, pids()).
  */
@@ -873,8 +873,8 @@ const pct = (x) => `${fmt(100 * x, 0)}%`;
 async function main() {
 	if (!haveWrk()) throw new Error('wrk is missing: run `make bench` (it installs wrk)');
 	if (!fs.existsSync(FLOOR)) throw new Error(`${FLOOR} is missing: run \`make bench\` (it builds it)`);
-	const haveSdk = ['@azure/keyvault-secrets', '@azure/identity'].every((m) => fs.existsSync(path.join(ROOT, 'tests', 'node_modules', m)));
-	if (!haveSdk) console.error('bench: tests/node_modules has no Azure SDK (scripts/npm-deps.sh installs it; make test runs it): the node + SDK row is skipped');
+	const haveSdk = ['@azure/keyvault-secrets', '@azure/identity', 'express', 'cors'].every((m) => fs.existsSync(path.join(ROOT, 'tests', 'node_modules', m)));
+	if (!haveSdk) console.error('bench: tests/node_modules has no Azure SDK or Express (scripts/npm-deps.sh installs them; make test runs it): the express + SDK row is skipped');
 	tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kvgate-bench-'));
 	fs.mkdirSync(path.join(tmp, 'static'));
 	fs.writeFileSync(path.join(tmp, 'static', 'small.json'), '{"value":"static"}');
@@ -887,7 +887,7 @@ async function main() {
 	writeSeed(path.join(tmp, 'seed-10000.json'), 10000);
 
 	const t0 = Date.now();
-	// Vaults: v100 for the cached gateway, the lists of 100, the node + SDK
+	// Vaults: v100 for the cached gateway, the lists of 100, the express + SDK
 	// baseline and the cold starts; the uncached and hot gateways have one
 	// each, so that the dev vault's totals (tokens, connections) are theirs.
 	const [v100, v10k, vUnc, vHot] = await Promise.all([
@@ -914,7 +914,7 @@ async function main() {
 	// What the uncached gateway's vault counted so far (start-up, warm-up
 	// and the row, get-secret alone): connections and tokens.
 	const uncTotals = await vUnc.stats();
-	const node = sdk ? row(await wrkRow('node + SDK, uncached (1 proc)', sdk, 'node', '/api/secrets/public-bench-00042')) : null;
+	const node = sdk ? row(await wrkRow('express + SDK, uncached (1 proc)', sdk, 'node', '/api/secrets/public-bench-00042')) : null;
 	// Lists cached (ttl 60: pages from the gateway's cache) and uncached
 	// (ttl 0: every page from the vault, which is what shows paging).
 	const first100c = row(await wrkRow('list first page, 100 (ttl 60)', cached, 'list-secrets.fcgi', '/api/secrets'));
@@ -957,7 +957,7 @@ async function main() {
 	const hotReads = hotRow.reads(HOT_SECRET);
 	const hotWindows = hotRow.seconds / HOT_TTL;
 	// Programs' memory: every kvgate program process seen after any row.
-	const progRows = rows.filter((r) => r.memAfter && r.memAfter.length && !/floor|node/.test(r.label));
+	const progRows = rows.filter((r) => r.memAfter && r.memAfter.length && !/floor|express/.test(r.label));
 	const allMem = progRows.flatMap((r) => r.memAfter.map((m) => ({ ...m, row: r.label })));
 	const rssMax = maxOf(allMem, 'rss');
 	const rssMaxRow = (allMem.find((m) => m.rss === rssMax) || {}).row;
@@ -1053,7 +1053,7 @@ async function main() {
 		...walks.map((w) => `  ${w.label}: ${w.walks} walks, ${fmt(w.walksPerSec, 2)} walks/s, ${fmt(w.walkP50, 1)} ms/walk p50, ${fmt(w.walkP99, 1)} ms p99, ${w.pagesPerWalk} pages (${w.items} items) per walk, ${fmt((w.vaultCalls * w.pagesPerWalk) / 1000, 1)} vault calls per walk`),
 		`List first page p50, 10,000 vs 100 secrets, ttl 0 (every page from the vault): ${fmt(listRatio, 2)}x (target <= 1.5x); the gateway's own CPU per page: ${fmt(first10k.progUs / first100.progUs, 2)}x, the dev vault's: ${fmt(first10k.vaultUs / first100.vaultUs, 2)}x. Cached (ttl 60): ${fmt(first10kc.p50 / first100c.p50, 2)}x`,
 		`Hot secret: ${hotRow.memAfter.length} get-secret processes (lighttpd started ${hotRow.procsAtStart}: its min-procs defaults to 4 and etc/lighttpd/kvgate.conf sets none; the warm-up made it add the rest), [cache] ttl = ${HOT_TTL}, ${fmt(hotRow.requests)} requests in ${fmt(hotRow.seconds, 1)} s: ${hotReads} vault reads of ${HOT_SECRET} = ${fmt(hotReads / hotWindows, 2)} per ttl window (one host); Cache-Status of a check request: ${hotRow.cacheStatus || '(none sent)'}`,
-		!node ? 'node + SDK: skipped (no Azure SDK in tests/node_modules; run scripts/npm-deps.sh)' : `node + SDK vs kvgate: cached get-secret ${fmt(getCached.rps / node.rps, 1)}x its req/s, uncached ${fmt(getUncached.rps / node.rps, 1)}x; its RSS ${mb(maxOf(node.memAfter, 'rss'))} (PSS ${mb(maxOf(node.memAfter, 'pss'))}) in one process vs kvgate get-secret's ${mb(maxOf(getMem, 'rss'))} (PSS ${mb(maxOf(getMem, 'pss'))}) per process`,
+		!node ? 'express + SDK: skipped (no Azure SDK or Express in tests/node_modules; run scripts/npm-deps.sh)' : `express + SDK vs kvgate: cached get-secret ${fmt(getCached.rps / node.rps, 1)}x its req/s, uncached ${fmt(getUncached.rps / node.rps, 1)}x; its RSS ${mb(maxOf(node.memAfter, 'rss'))} (PSS ${mb(maxOf(node.memAfter, 'pss'))}) in one process vs kvgate get-secret's ${mb(maxOf(getMem, 'rss'))} (PSS ${mb(maxOf(getMem, 'pss'))}) per process`,
 		`Cache segment (shared by the host's processes, counted once): at most ${fmt(maxOf(allMem, 'shm'))} kB resident in any one process's view after a row`,
 		flat ? `RSS flat: ${flat.totalRequests} get-secret requests over ${flat.procs} processes (${flat.firstRequests} before the first reading), [cache] ttl = 2 over 100 secrets; VmRSS ${maxOf(flat.memBefore, 'rss')} -> ${maxOf(flat.memAfter, 'rss')} kB, PSS ${maxOf(flat.memBefore, 'pss')} -> ${maxOf(flat.memAfter, 'pss')} kB, private ${maxOf(flat.memBefore, 'priv')} -> ${maxOf(flat.memAfter, 'priv')} kB (largest process)` : 'RSS flat: skipped (BENCH_LONG=0)',
 		`Cold start (fresh lighttpd + programs -> first get-secret 200, token + vault read included), ms: ${cold.spawnMs.map((x) => fmt(x, 0)).join(', ')} from spawn; ${cold.procMs.map((x) => fmt(x, 0)).join(', ')} from the get-secret process's start`,
@@ -1069,7 +1069,7 @@ async function main() {
 		'token, vault, TLS conn = token fetches, vault requests and new TLS connections carrying them that the dev',
 		'vault counted per 1,000 requests. Walks are one client, not wrk, and the RSS row runs Lua per request in wrk:',
 		'their req/s has no floor ratio. The hot row runs ' + HOT_PROCS + ' processes against the floor\'s ' + PROCS + '.',
-		'The node + SDK row is one Node process (tests/bench/node-sdk-server.js), no web server in front.',
+		'The express + SDK row is one Node process (tests/bench/node-sdk-server.js: Express, cors, the Azure SDK), no web server in front.',
 	];
 	const text = lines.join('\n') + '\n';
 	process.stdout.write('\n' + text);
