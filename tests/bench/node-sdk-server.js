@@ -1,6 +1,6 @@
 'use strict';
 /*
- * node-sdk-server.js: the "node + SDK" baseline of `make bench`, what people
+ * node-sdk-server.js: the "express + SDK" baseline of `make bench`, what people
  * deploy today in front of Key Vault: an Express server with the cors
  * middleware and the official SDK (@azure/keyvault-secrets SecretClient with
  * @azure/identity's ClientSecretCredential), the versions pinned in
@@ -67,7 +67,7 @@ function bundle(s) {
 	};
 }
 
-async function getSecret(req, res, name, version) {
+async function getSecret(res, name, version) {
 	try {
 		const s = await client.getSecret(name, version ? { version } : {});
 		res.json(bundle(s));
@@ -81,7 +81,6 @@ async function getSecret(req, res, name, version) {
 const app = express();
 app.disable('x-powered-by');
 app.disable('etag');
-app.set('json spaces', 0);
 app.use((req, res, next) => {
 	res.set({ 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
 	next();
@@ -97,7 +96,7 @@ app.get('/api/secrets/:name{/:version}', (req, res) => {
 		error(res, 400, 'BadParameter', 'Bad secret name or version.');
 		return;
 	}
-	getSecret(req, res, name, version);
+	getSecret(res, name, version);
 });
 app.all('/api/secrets/:name{/:version}', (req, res) => error(res, 405, 'MethodNotAllowed', 'No such route.'));
 app.use((req, res) => error(res, 404, 'NotFound', 'No such route.'));
