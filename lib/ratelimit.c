@@ -3,8 +3,8 @@
  * See ratelimit.h.
  *
  * The segment: struct table, then RATELIMIT_SLOTS struct counter. A slot
- * is free when its key is all zeros or it has seen no request for two
- * windows (its counts would both be zero anyway).
+ * is free when its key is all zeros or its last counted request has left
+ * the window (its counts would all be zero anyway).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -20,15 +20,17 @@
 #include "sha256.h"
 #include "shm.h"
 
-#define RL_MAGIC 0x6b76726cu /* "kvrl" */
+#define RL_MAGIC 0x6b767232u /* "kvr2" */
 #define RL_KEY 16            /* bytes of the key's hash kept */
+/* One count per second: this one and the RL_SPAN - 1 before it. */
+#define RL_SPAN (RATELIMIT_WINDOW_MS / 1000 + 1)
 
 struct counter {
 	unsigned char key[RL_KEY];
-	int64_t window; /* ms: start of the current fixed window */
-	int64_t last;   /* ms: the last request counted */
-	uint32_t cur;   /* requests counted in the current window */
-	uint32_t prev;  /* ... and in the one before */
+	int64_t head;        /* s: the newest second in n[] */
+	int64_t last;        /* s: the second of the last request counted */
+	uint32_t sum;        /* the sum of n[] */
+	uint32_t n[RL_SPAN]; /* requests counted in second s, at n[s % RL_SPAN] */
 };
 
 struct table {
@@ -112,7 +114,7 @@ struct ratelimit *ratelimit_open(long limit, const char *scope, bool shared)
 	rl->now = default_now;
 	if (limit <= 0)
 		return rl;
-	n = snprintf(text, sizeof(text), "kvgate ratelimit 1 %d %ld\n%s", RATELIMIT_SLOTS, limit,
+	n = snprintf(text, sizeof(text), "kvgate ratelimit 2 %d %ld\n%s", RATELIMIT_SLOTS, limit,
 	             scope ? scope : "");
 	digest(text, n > 0 && (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1, rl->scope);
 	a.scope = rl->scope;
@@ -177,46 +179,43 @@ void ratelimit_set_clock(struct ratelimit *rl, long (*now_ms)(void))
 	rl->now = now_ms ? now_ms : default_now;
 }
 
-/* Move c's windows on to the one holding now. */
+/* Move c on to second now: the seconds that left the window stop counting. */
 static void roll(struct counter *c, int64_t now)
 {
-	int64_t w = now - now % RATELIMIT_WINDOW_MS;
-
-	if (w == c->window)
+	if (now <= c->head)
 		return;
-	c->prev = w - c->window == RATELIMIT_WINDOW_MS ? c->cur : 0;
-	c->cur = 0;
-	c->window = w;
+	if (now - c->head >= RL_SPAN) {
+		memset(c->n, 0, sizeof(c->n));
+		c->sum = 0;
+	} else {
+		for (int64_t s = c->head + 1; s <= now; s++) {
+			c->sum -= c->n[s % RL_SPAN];
+			c->n[s % RL_SPAN] = 0;
+		}
+	}
+	c->head = now;
 }
 
-/* The sliding estimate of requests in the last minute, at now (c rolled). */
-static double estimate(const struct counter *c, int64_t now)
-{
-	double left = (double)(RATELIMIT_WINDOW_MS - (now - c->window)) / RATELIMIT_WINDOW_MS;
-
-	return c->prev * left + c->cur;
-}
-
-/* Whole seconds from now until one more request fits under limit. */
+/* Whole seconds from second now until one more request fits under limit:
+ * the oldest seconds leave one by one (c rolled to now). */
 static long wait_for(const struct counter *c, int64_t now, long limit)
 {
-	struct counter f = *c;
+	uint32_t sum = c->sum;
+	long k;
 
-	for (long s = 1; s <= 2 * RATELIMIT_WINDOW_MS / 1000; s++) {
-		int64_t t = now + s * 1000;
-
-		roll(&f, t);
-		if (estimate(&f, t) < (double)limit)
-			return s;
+	for (k = 1; k < RL_SPAN; k++) {
+		sum -= c->n[(now - RL_SPAN + k) % RL_SPAN];
+		if ((long)sum < limit)
+			return k;
 	}
-	return 2 * RATELIMIT_WINDOW_MS / 1000;
+	return RL_SPAN;
 }
 
 static bool is_free(const struct counter *c, int64_t now)
 {
 	static const unsigned char zero[RL_KEY];
 
-	return memcmp(c->key, zero, RL_KEY) == 0 || now - c->last >= 2 * RATELIMIT_WINDOW_MS;
+	return memcmp(c->key, zero, RL_KEY) == 0 || now - c->last >= RL_SPAN;
 }
 
 bool ratelimit_take(struct ratelimit *rl, const char *key, long *retry_after)
@@ -239,8 +238,9 @@ bool ratelimit_take(struct ratelimit *rl, const char *key, long *retry_after)
 	h[0] |= 1;
 	start = ((uint32_t)h[16] << 24 | (uint32_t)h[17] << 16 | (uint32_t)h[18] << 8 | h[19]) %
 	        RATELIMIT_SLOTS;
-	/* The clock starts far from zero, so window 0 is never a real one. */
-	now = (int64_t)rl->now() + 10 * RATELIMIT_WINDOW_MS;
+	/* In seconds. The clock starts far from zero, so that an empty slot
+	 * (last 0) is long idle. */
+	now = ((int64_t)rl->now() + 10 * RATELIMIT_WINDOW_MS) / 1000;
 
 	rc = pthread_mutex_lock(&t->lock);
 	if (rc == EOWNERDEAD) {
@@ -267,11 +267,13 @@ bool ratelimit_take(struct ratelimit *rl, const char *key, long *retry_after)
 		c = spare;
 		memset(c, 0, sizeof(*c));
 		memcpy(c->key, h, RL_KEY);
+		c->head = now;
 	}
 	roll(c, now);
-	ok = estimate(c, now) < (double)rl->limit;
+	ok = (long)c->sum < rl->limit;
 	if (ok) {
-		c->cur++;
+		c->n[now % RL_SPAN]++;
+		c->sum++;
 		c->last = now;
 	} else if (retry_after != NULL) {
 		*retry_after = wait_for(c, now, rl->limit);

@@ -9,16 +9,13 @@
  * process to leave) under a robust process-shared mutex; when the segment
  * cannot be used they fall back to private memory (and the log says so).
  *
- * The window slides, as APIM's rate-limit-by-key does: each key keeps the
- * count of the current fixed minute and of the one before, and a request is
- * allowed while
- *
- *     previous * (time left in this minute / 60 s) + current < limit
- *
- * which approximates "no more than limit in any 60 s" without storing
- * every request's time (the estimate of the requests already made in the
- * last 60 s must be below the limit), and never lets a caller send
- * 2 * limit across a minute boundary as a fixed window would. Refused requests are not
+ * The window slides, as APIM's rate-limit-by-key does, and is exact to the
+ * second: each key keeps a count for each of the last 61 seconds (this one
+ * and the 60 before), and a request is allowed while their sum is below the
+ * limit. So no 60 s span ever holds more than limit allowed requests,
+ * whatever the timing (a request counts for 60 to 61 s; an estimate from
+ * two fixed minutes, as Cloudflare's, lets a burst through when the
+ * previous minute's requests came at its end). Refused requests are not
  * counted, so a client that keeps knocking gets in again on time.
  *
  * Keys are hashed (SHA-256) before they are stored: the segment holds no

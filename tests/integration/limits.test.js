@@ -46,7 +46,7 @@ after(async () => {
 // The segment a gateway's processes share (lib/ratelimit.c names it from
 // the limit and the policy path).
 function segment(g, limit) {
-	const scope = crypto.createHash('sha256').update(`kvgate ratelimit 1 8192 ${limit}\n${g.ini}`).digest();
+	const scope = crypto.createHash('sha256').update(`kvgate ratelimit 2 8192 ${limit}\n${g.ini}`).digest();
 	const prefix = `kvgate-rl-`;
 	const suffix = scope.subarray(0, 8).toString('hex');
 	const f = fs.readdirSync('/dev/shm').find((n) => n.startsWith(prefix) && n.endsWith(`-${suffix}`));
