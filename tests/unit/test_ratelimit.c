@@ -138,7 +138,6 @@ static void test_random_traffic(void)
 	for (size_t l = 0; l < sizeof(limits) / sizeof(limits[0]); l++) {
 		struct ratelimit *rl = open_private(limits[l]);
 		long limit = limits[l], n = 0, refused = 0, worst = 0;
-		bool exact = true;
 		long end = clock_ms + 3600L * 1000;
 
 		while (clock_ms < end && n < (long)(sizeof(t_ok) / sizeof(t_ok[0]))) {
@@ -169,10 +168,8 @@ static void test_random_traffic(void)
 				j++;
 			if (j - i > worst)
 				worst = j - i;
-			if (j - i > limit)
-				exact = false;
 		}
-		ok(exact && worst == limit && refused > n / 8,
+		ok(worst == limit && refused > n / 8,
 		   "limit %ld: no 60 s span holds more than the limit (%ld allowed, %ld refused, "
 		   "busiest span %ld)",
 		   limit, n, refused, worst);
